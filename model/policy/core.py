@@ -1,0 +1,292 @@
+"""The award core: events in, award ledger out, every cap applied at its own level.
+
+Vectorised over event rows. The same elemental rules (`rate_award`, `patent_qualifies`,
+`Policy.year_share`, `Policy.schedule`, `Policy.payable`) also serve the dense per-year path
+that the agent model calls (`model.policy.dense`), so both give the same money.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.policy.spec import Policy
+
+REASONS = ("", "clause_off", "out_of_window", "ineligible", "not_covered", "below_threshold",
+           "already_awarded", "after_window", "first_year_share")
+CAPS = ("", "per_item", "per_unit_year")
+KIND_CODES = ("grant", "fund_investment")
+R = {r: i for i, r in enumerate(REASONS)}
+CAP = {c: i for i, c in enumerate(CAPS)}
+KIND = {k: i for i, k in enumerate(KIND_CODES)}
+
+
+# -- elemental rules, shared with the dense path ----------------------------------------
+def rate_award(amount, rate, cap_item=np.inf, min_amount=0.0):
+    """rate × amount, zero below the minimum, then the per-item cap; returns (award, capped, below)."""
+    raw = rate * amount
+    below = amount < min_amount
+    capped = raw > cap_item
+    award = np.where(below, 0.0, np.minimum(raw, cap_item))
+    return award, capped & ~below, below
+
+
+def patent_qualifies(inv, util, design, min_grants, min_inv_share, min_util_share):
+    """P8a's test: enough grants, and enough of them inventions or utility models."""
+    total = inv + util + design
+    safe = np.where(total > 0, total, 1)
+    return (total >= min_grants) & ((inv / safe >= min_inv_share) | (util / safe >= min_util_share))
+
+
+def cap_in_order(amount, group, cap):
+    """Cap the sum of `amount` within each group, paying rows in their order; returns (paid, cut)."""
+    if amount.size == 0:
+        return amount, np.zeros(0, bool)
+    order = np.lexsort((np.arange(group.size), group))
+    a, g = amount[order], group[order]
+    cum = np.cumsum(a)
+    start = np.r_[True, g[1:] != g[:-1]]
+    base = np.maximum.accumulate(np.where(start, np.arange(a.size), 0))
+    before = cum[base] - a[base]
+    prior = cum - a - before  # paid to earlier rows of the same group
+    paid_sorted = np.clip(cap - prior, 0.0, a)
+    paid = np.empty_like(amount)
+    paid[order] = paid_sorted
+    return paid, paid < amount
+
+
+# -- event tables and ledgers -------------------------------------------------------------
+@dataclass
+class Events:
+    """Columnar events: one row an application (unit, year, event, amount, eligible)."""
+
+    unit_id: np.ndarray  # int64
+    year: np.ndarray  # int64
+    event: np.ndarray  # int64 code into Policy.events
+    amount: np.ndarray  # float64, NaN where blank
+    eligible: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return self.unit_id.size
+
+    @classmethod
+    def from_columns(cls, policy: Policy, unit_id, year, event, amount=None, eligible=None):
+        codes = {k: e.code for k, e in policy.events.items()}
+        ev = np.asarray(event)
+        if ev.dtype.kind in "US O".replace(" ", ""):
+            ev = np.array([codes[e] for e in ev], dtype=np.int64)
+        n = ev.size
+        return cls(np.asarray(unit_id, np.int64), np.asarray(year, np.int64), ev.astype(np.int64),
+                   np.full(n, np.nan) if amount is None else np.asarray(amount, np.float64),
+                   np.ones(n, bool) if eligible is None else np.asarray(eligible, bool))
+
+
+@dataclass
+class Ledger:
+    """One row per award (or zero award, with its reason): amounts in 万元."""
+
+    unit_id: np.ndarray
+    year: np.ndarray  # year the money is paid
+    event_year: np.ndarray
+    event_row: np.ndarray  # row of the triggering event (first row for P8a groups)
+    clause: np.ndarray  # index into clause_ids
+    kind: np.ndarray  # index into KIND_CODES
+    amount: np.ndarray
+    capped_by: np.ndarray  # index into CAPS
+    reason: np.ndarray  # index into REASONS
+    clause_ids: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return self.amount.size
+
+    def to_frame(self):
+        import pandas as pd
+
+        order = np.lexsort((self.event_row, self.clause, self.year, self.unit_id))
+        return pd.DataFrame({
+            "unit_id": self.unit_id[order], "year": self.year[order],
+            "clause": np.asarray(self.clause_ids, dtype=object)[self.clause[order]],
+            "kind": np.asarray(KIND_CODES, dtype=object)[self.kind[order]],
+            "amount": self.amount[order],
+            "capped_by": np.asarray(CAPS, dtype=object)[self.capped_by[order]],
+            "reason": np.asarray(REASONS, dtype=object)[self.reason[order]],
+            "event_year": self.event_year[order], "event_row": self.event_row[order],
+        })
+
+    def totals(self) -> dict[tuple[str, str], float]:
+        """Total per (clause, kind), each an exactly rounded sum (math.fsum) of its rows."""
+        out = {}
+        for ci, cid in enumerate(self.clause_ids):
+            for ki, kind in enumerate(KIND_CODES):
+                m = (self.clause == ci) & (self.kind == ki)
+                if m.any():
+                    out[(cid, kind)] = math.fsum(self.amount[m])
+        return out
+
+
+class _Rows:
+    """Accumulates ledger columns clause by clause."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "unit_id", "year", "event_year", "event_row", "clause", "kind", "amount",
+            "capped_by", "reason")}
+
+    def add(self, *, unit_id, year, event_year, event_row, clause, kind, amount, capped_by, reason):
+        n = np.asarray(unit_id).size
+        vals = dict(unit_id=unit_id, year=year, event_year=event_year, event_row=event_row,
+                    clause=clause, kind=kind, amount=amount, capped_by=capped_by, reason=reason)
+        for k, v in vals.items():
+            self.cols[k].append(np.broadcast_to(np.asarray(v), (n,)).copy())
+
+    def ledger(self, clause_ids) -> Ledger:
+        dtypes = dict(unit_id=np.int64, year=np.int64, event_year=np.int64, event_row=np.int64,
+                      clause=np.int16, kind=np.int8, amount=np.float64, capped_by=np.int8,
+                      reason=np.int8)
+        cols = {k: (np.concatenate(v).astype(dtypes[k]) if v else np.zeros(0, dtypes[k]))
+                for k, v in self.cols.items()}
+        return Ledger(**cols, clause_ids=tuple(clause_ids))
+
+
+def _validity(policy: Policy, cid: str, ev: Events, idx: np.ndarray):
+    """Window share and base reason code for event rows `idx` of clause `cid`."""
+    years = ev.year[idx]
+    uniq, inv = np.unique(years, return_inverse=True)
+    share = np.array([policy.year_share(cid, int(y)) for y in uniq])[inv] if idx.size else \
+        np.zeros(0)
+    reason = np.zeros(idx.size, np.int8)
+    reason[~ev.eligible[idx]] = R["ineligible"]
+    reason[share <= 0] = R["out_of_window"]
+    if not policy.clauses[cid].enabled:
+        reason[:] = R["clause_off"]
+    return share, reason
+
+
+def compute_ledger(events: Events, policy: Policy) -> Ledger:
+    """Every clause's award for every event row, with caps, window and switches applied."""
+    rows = _Rows()
+    ids = policy.clause_ids
+    names = list(policy.events)
+    for ci, cid in enumerate(ids):
+        c = policy.clauses[cid]
+        if c.formula == "none":
+            continue
+        codes = [policy.events[t.event].code for t in c.triggers]
+        idx = np.flatnonzero(np.isin(events.event, codes))
+        if idx.size == 0:
+            continue
+        share, reason = _validity(policy, cid, events, idx)
+        ok = reason == 0
+        unit, year = events.unit_id[idx], events.year[idx]
+        amount_in = events.amount[idx]
+        kind = KIND.get(c.kind, KIND["grant"])
+        capped = np.zeros(idx.size, np.int8)
+        if c.formula == "fixed":
+            award = np.zeros(idx.size)
+            trig_of = {policy.events[t.event].code: t for t in c.triggers}
+            once = np.zeros(idx.size, bool)
+            for code, t in trig_of.items():
+                m = events.event[idx] == code
+                basis = policy.events[names[code]].basis
+                qty = np.nan_to_num(amount_in[m], nan=1.0) if basis == "count" else 1.0
+                award[m] = policy.value(cid, t.param) * qty
+                once[m] = t.once_per_unit
+                if t.requires and policy.switch(t.requires[0]) != t.requires[1]:
+                    reason[m & ok] = R["not_covered"]
+            ok = reason == 0
+            dup = _repeat_per_unit(unit, year, idx, ok & once)
+            reason[dup] = R["already_awarded"]
+            ok = reason == 0
+            award = np.where(ok, award * share, 0.0)
+        elif c.formula == "rate":
+            p = c.params
+            amt = np.nan_to_num(amount_in, nan=0.0)
+            award, cut, below = rate_award(
+                amt, policy.value(cid, "rate"),
+                policy.value(cid, "cap_per_item") if "cap_per_item" in p else np.inf,
+                policy.value(cid, "min_amount") if "min_amount" in p else 0.0)
+            reason[ok & below] = R["below_threshold"]
+            ok = reason == 0
+            capped[cut & ok] = CAP["per_item"]
+            award = np.where(ok, award * share, 0.0)
+            if "cap_per_unit_year" in p:
+                group = _group(unit, year)
+                award, cut2 = cap_in_order(award, group, policy.value(cid, "cap_per_unit_year"))
+                capped[cut2] = CAP["per_unit_year"]
+        elif c.formula == "patent_threshold":
+            _patents(rows, policy, ci, cid, events, idx, share, reason, kind)
+            continue
+        elif c.formula == "schedule":
+            _schedule(rows, policy, ci, cid, idx, unit, year, share, reason)
+            continue
+        reason = np.where(ok & (share < 1.0) & (award > 0), R["first_year_share"], reason)
+        rows.add(unit_id=unit, year=year, event_year=year, event_row=idx, clause=ci, kind=kind,
+                 amount=award, capped_by=capped, reason=reason)
+    return rows.ledger(ids)
+
+
+def _group(unit: np.ndarray, year: np.ndarray) -> np.ndarray:
+    return np.unique(np.stack([unit, year]), axis=1, return_inverse=True)[1].ravel()
+
+
+def _repeat_per_unit(unit, year, idx, mask) -> np.ndarray:
+    """Rows of `mask` that are not the unit's first (by year, then row)."""
+    rep = np.zeros(unit.size, bool)
+    sel = np.flatnonzero(mask)
+    if sel.size:
+        order = sel[np.lexsort((idx[sel], year[sel], unit[sel]))]
+        first = np.r_[True, unit[order][1:] != unit[order][:-1]]
+        rep[order[~first]] = True
+    return rep
+
+
+def _patents(rows, policy, ci, cid, ev, idx, share, reason, kind):
+    """P8a: one row per unit-year with valid patent rows; invalid rows get their own zero rows."""
+    ok = reason == 0
+    bad = ~ok
+    if bad.any():
+        rows.add(unit_id=ev.unit_id[idx[bad]], year=ev.year[idx[bad]],
+                 event_year=ev.year[idx[bad]], event_row=idx[bad], clause=ci, kind=kind,
+                 amount=0.0, capped_by=0, reason=reason[bad])
+    v = idx[ok]
+    if v.size == 0:
+        return
+    keys, first, g = np.unique(np.stack([ev.unit_id[v], ev.year[v]]), axis=1,
+                               return_index=True, return_inverse=True)
+    g = g.ravel()
+    cnt = np.nan_to_num(ev.amount[v], nan=1.0)
+    code = {n: policy.events[n].code for n in ("patents_invention", "patents_utility",
+                                                "patents_design")}
+    tot = {n: np.bincount(g, weights=cnt * (ev.event[v] == c), minlength=keys.shape[1])
+           for n, c in code.items()}
+    q = patent_qualifies(tot["patents_invention"], tot["patents_utility"], tot["patents_design"],
+                         policy.value(cid, "min_grants"), policy.value(cid, "min_invention_share"),
+                         policy.value(cid, "min_utility_share"))
+    unit, year = keys[0], keys[1]
+    r = np.where(q, 0, R["below_threshold"]).astype(np.int8)
+    if policy.switch("p8a_frequency") == "once_per_unit":
+        dup = _repeat_per_unit(unit, year, v[first], q)
+        r[dup] = R["already_awarded"]
+    gshare = share[ok][first]
+    amount = np.where(r == 0, policy.value(cid, "award") * gshare, 0.0)
+    r = np.where((r == 0) & (gshare < 1.0), R["first_year_share"], r)
+    rows.add(unit_id=unit, year=year, event_year=year, event_row=v[first], clause=ci, kind=kind,
+             amount=amount, capped_by=0, reason=r)
+
+
+def _schedule(rows, policy, ci, cid, idx, unit, year, share, reason):
+    """P3, P13: instalments in their own years; later ones stop or not by the switch."""
+    ok = reason == 0
+    for offset, kind, amount in policy.schedule(cid):
+        pay = year + offset
+        payable = np.array([policy.payable(cid, int(y)) for y in pay], bool) if pay.size else \
+            np.zeros(0, bool)
+        r = reason.copy()
+        r[ok & ~payable] = R["after_window"]
+        good = r == 0
+        a = np.where(good, amount * share, 0.0)
+        r = np.where(good & (share < 1.0), R["first_year_share"], r)
+        rows.add(unit_id=unit, year=pay, event_year=year, event_row=idx, clause=ci,
+                 kind=KIND[kind], amount=a, capped_by=0, reason=r)

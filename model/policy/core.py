@@ -25,7 +25,9 @@ KIND = {k: i for i, k in enumerate(KIND_CODES)}
 
 # -- elemental rules, shared with the dense path ----------------------------------------
 def rate_award(amount, rate, cap_item=np.inf, min_amount=0.0):
-    """rate × amount, zero below the minimum, then the per-item cap; returns (award, capped, below)."""
+    """rate × amount, zero below the minimum, then the per-item cap.
+
+    Returns (award, capped, below)."""
     raw = rate * amount
     below = amount < min_amount
     capped = raw > cap_item
@@ -41,7 +43,9 @@ def patent_qualifies(inv, util, design, min_grants, min_inv_share, min_util_shar
 
 
 def cap_in_order(amount, group, cap):
-    """Cap the sum of `amount` within each group, paying rows in their order; returns (paid, cut)."""
+    """Cap the sum of `amount` within each group, paying rows in their order.
+
+    Returns (paid, cut)."""
     if amount.size == 0:
         return amount, np.zeros(0, bool)
     order = np.lexsort((np.arange(group.size), group))

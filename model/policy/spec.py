@@ -145,7 +145,8 @@ class Policy:
 
     def payable(self, clause_id: str, pay_year: int) -> bool:
         """Whether an instalment falling due in `pay_year` is paid (ambiguity 4)."""
-        return pay_year <= self.clause_end(clause_id).year or bool(self.switch("honour_after_window"))
+        in_window = pay_year <= self.clause_end(clause_id).year
+        return in_window or bool(self.switch("honour_after_window"))
 
     def schedule(self, clause_id: str) -> list[tuple[int, str, Any]]:
         """(offset, kind, amount) of each instalment, the split switch applied."""
@@ -182,7 +183,8 @@ class Policy:
 
     def without_awards(self) -> Policy:
         """The counterfactual: every clause off, data otherwise unchanged."""
-        return replace(self, clauses={k: replace(c, enabled=False) for k, c in self.clauses.items()})
+        off = {k: replace(c, enabled=False) for k, c in self.clauses.items()}
+        return replace(self, clauses=off)
 
     def _with_clause(self, c: Clause) -> Policy:
         cl = dict(self.clauses)
@@ -214,7 +216,8 @@ def _clause(path: Path, d: dict, switches: dict, events: dict) -> Clause:
             raise InputError(path, f"params.{name}", "a 'value' or a 'switch'")
         for key in ("unit", "label"):
             if key not in p:
-                raise InputError(path, f"params.{name}.{key}", "a unit and a label for every number")
+                raise InputError(path, f"params.{name}.{key}",
+                                 "a unit and a label for every number")
         v = p.get("value")
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise InputError(path, f"params.{name}.value", "a non-negative amount", v)

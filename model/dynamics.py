@@ -1,0 +1,304 @@
+"""The yearly loop's body, shared by ParkModel (B = 1) and the batch engine (B runs).
+
+One call advances every run one year: agents decide, events go through the award core,
+claims are paid (or rationed by a budget line), awards feed next year's decisions, and the
+nine indicators are measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.behaviour import carriers, enterprise, entry, institute, investor
+from model.behaviour.incentives import Incentives
+from model.layout import Layout
+from model.params.registry import col, per_run
+from model.params.rules import hte_rd_threshold, load_rules, super_deduction_rate
+from model.policy.core import KIND_CODES
+from model.policy.dense import dense_awards
+from model.policy.spec import Policy
+from model.population import draw_firms
+from model.rng import Streams
+from model.state import ORIGINS, State
+from model.targets import indicators
+
+GROUPS = ("firm", "institute", "carrier")
+MAX_OFFSET = 3
+
+
+@dataclass
+class Context:
+    """What stays fixed through a run: the policy, parameters, and which runs have it on."""
+
+    policy: Policy
+    params: dict
+    on: np.ndarray  # (B, 1): 1.0 policy, 0.0 counterfactual
+    layout: Layout
+    t7_count_from: str = "policy_start"
+    budget: object | None = None  # model.budget.Budget, or None for no budget line
+    keep_events: bool = False  # ParkModel keeps them for its ledger
+
+
+@dataclass
+class Fiscal:
+    """Money per run, clause, kind and year: claimed, paid, and committed beyond the horizon."""
+
+    claims: np.ndarray  # (B, C, K, Y)
+    paid: np.ndarray  # (B, C, K, Y)
+    committed: np.ndarray  # (B, C, K, MAX_OFFSET): due 1, 2, 3 years after the horizon
+
+    @classmethod
+    def zeros(cls, B: int, n_clauses: int, n_years: int) -> Fiscal:
+        K = len(KIND_CODES)
+        return cls(np.zeros((B, n_clauses, K, n_years)), np.zeros((B, n_clauses, K, n_years)),
+                   np.zeros((B, n_clauses, K, MAX_OFFSET)))
+
+
+@dataclass
+class YearOut:
+    year: int
+    indicators: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+    events: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+def init_run(st: State, ctx: Context) -> None:
+    """Attach the award bookkeeping a run needs to its state."""
+    B = st.B
+    st.extra["fiscal"] = Fiscal.zeros(B, len(ctx.policy.clauses), len(ctx.layout.years))
+    st.extra["pending"] = {}  # (group, clause, kind) -> (B, n, MAX_OFFSET)
+    st.extra["hist"] = {g: {} for g in GROUPS}
+
+
+def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int) -> dict:
+    """Entry, relocation and settling into this year's slot block; returns their events."""
+    L, f = st.layout, st.f
+    B, N = st.B, L.n_firms
+    rules = load_rules()
+    n_active = f["active"].sum(1)
+    ev = {k: np.zeros((B, N)) for k in ("hte_relocated", "gazelle_settled", "unicorn_settled")}
+    j = np.arange(max(L.entry, L.reloc, L.settle))[None, :]
+    out = {}
+
+    def fill(start: int, cap: int, count: np.ndarray, tag: str, sector, log_rev, origin: int):
+        sl = slice(start, start + cap)
+        live = j[:, :cap] < count[:, None]
+        draw_firms(st, p, sl, year, sector, log_rev, tag)
+        f["active"][:, sl] = live
+        f["origin"][:, sl] = origin
+        f["age"][:, sl] = 0.0
+        return sl, live
+
+    # ordinary entrants
+    n, lost = entry.arrivals(rs, "entry_count", entry.expected_entry(p, n_active), L.entry)
+    start = L.entry_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.entry, start)
+    log_rev = np.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+        "entry_revenue", L.entry, start)
+    fill(start, L.entry, n, "entry", sector, log_rev, ORIGINS.index("entrant"))
+    st.z["lost_entrants"] += lost.astype(np.int32)
+
+    # HTEs relocating from outside Xinjiang (P6d): established, certified, strategic
+    n, lost = entry.arrivals(rs, "relocation_count", entry.relocation_rate(p, inc), L.reloc)
+    start = L.reloc_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.reloc, start)
+    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
+    log_rev = np.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+        "relocation_revenue", L.reloc, start)
+    sl, live = fill(start, L.reloc, n, "reloc", sector, log_rev, ORIGINS.index("relocated_hte"))
+    crit = rules["hte_criteria"]
+    f["hts"][:, sl] = np.maximum(f["hts"][:, sl], crit["min_hitech_share"])
+    thr = hte_rd_threshold(f["revenue"][:, sl]) * f["revenue"][:, sl]
+    for k in ("rd", "rd_prev1", "rd_prev2"):
+        f[k][:, sl] = np.maximum(f[k][:, sl], thr)
+    f["kappa"][:, sl] = f["rd"][:, sl] / f["revenue"][:, sl]
+    f["age"][:, sl] = crit["min_age_years"]
+    f["hte"][:, sl] = live
+    f["ever_hte"][:, sl] = live
+    f["hte_left"][:, sl] = np.where(live, crit["validity_years"], 0)
+    f["price0"][:, sl] = enterprise.rd_price(enterprise.tax_rate(True),
+                                             super_deduction_rate(year - 1, sector))
+    ev["hte_relocated"][:, sl] = live
+    st.z["lost_entrants"] += lost.astype(np.int32)
+
+    # listed gazelles, then unicorns, settling (P6b, P6a)
+    g_rate, u_rate = entry.settle_rates(p, inc)
+    ng, lost_g = entry.arrivals(rs, "gazelle_count", g_rate, L.settle)
+    nu, lost_u = entry.arrivals(rs, "unicorn_count", u_rate, L.settle)
+    nu = np.minimum(nu, L.settle - ng)
+    start = L.settle_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.settle, start)
+    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
+    gz, uc = rules["gazelle"], rules["unicorn"]
+    is_uni = (j[:, :L.settle] >= ng[:, None]) & (j[:, :L.settle] < (ng + nu)[:, None])
+    u_rev = rs.u("settle_revenue", L.settle, start)
+    log_rev = np.where(is_uni, np.log(uc["min_valuation"] / col(p, "valuation_multiple")),
+                       np.log(gz["bands"][0]) + u_rev * np.log(gz["bands"][1] / gz["bands"][0]))
+    sl, live = fill(start, L.settle, ng + nu, "settle", sector, log_rev,
+                    ORIGINS.index("settled_gazelle"))
+    f["origin"][:, sl] = np.where(is_uni, ORIGINS.index("settled_unicorn"), f["origin"][:, sl])
+    f["gazelle"][:, sl] = live & ~is_uni
+    f["unicorn"][:, sl] = live & is_uni
+    f["age"][:, sl] = crit["min_age_years"]
+    ev["gazelle_settled"][:, sl] = live & ~is_uni
+    ev["unicorn_settled"][:, sl] = live & is_uni
+    st.z["lost_entrants"] += (lost_g + lost_u).astype(np.int32)
+    out.update(ev)
+    return out
+
+
+def step_year(st: State, year: int, ctx: Context) -> YearOut:
+    """Advance every run by one year."""
+    policy, p, L = ctx.policy, ctx.params, st.layout
+    f, i, z = st.f, st.i, st.z
+    B = st.B
+    rs = Streams(st.roots, year)
+    inc = Incentives(policy, year, ctx.on, z["pay_ratio"])
+    ev_f = _place_arrivals(st, p, inc, rs, year)
+
+    # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
+    f["rd"] = enterprise.decide_rd(f, p, inc, year)
+    seek, cert_new, renewed, lapsed, new_rd = enterprise.decide_hte(f, p, inc, year, rs)
+    f["rd"] = new_rd
+    first = cert_new & ~f["ever_hte"]
+    f["hte"] = (f["hte"] | cert_new) & ~lapsed
+    f["ever_hte"] |= cert_new
+    f["hte_left"] = np.where(cert_new | renewed, load_rules()["hte_criteria"]["validity_years"],
+                             f["hte_left"]).astype(np.int8)
+    ev_f["hte_certified"] = first.astype(np.float64)
+    p8 = policy.value("P8a", "min_grants")
+    inv, util = enterprise.patents(f, p, inc, rs, p8)
+    ev_f["patents_invention"] = inv.astype(np.float64)
+    ev_f["patents_utility"] = util.astype(np.float64)
+    granted = inv + util
+    f["pat_stock"] += granted
+    f["pat_granted"] += granted
+    z["patents_cum"] += granted.sum(1)
+    k = int(p["contract_slots"])
+    ev_f["tech_contract"] = enterprise.contracts(f, p, inc, rs, k)
+    rec = enterprise.recognitions(f, p, inc, rs)
+    ev_f.update(rec)
+    f["platforms_reg"] += rec["platform_regional"].astype(np.int16)
+    f["platforms_nat"] += rec["platform_national"].astype(np.int16)
+    f["workstations"] += (rec["academician_workstation"]
+                          + rec["postdoc_workstation"]).astype(np.int16)
+    # the R&D super-deduction: tax saved that year, the base of P7
+    tax = enterprise.tax_rate(f["hte"])
+    ev_f["rd_super_deduction"] = np.where(
+        f["active"], tax * super_deduction_rate(year, f["sector"]) * f["rd"], 0.0)
+
+    # institutes: they sell the contracts, form alliances, labs, institutions, breakthroughs
+    i["contracts_last"] = institute.sellers(ev_f["tech_contract"], i["active"], rs).astype(
+        np.int16)
+    ev_i = institute.decide(i, p, inc, rs)
+    i["alliances"] += ev_i.pop("alliance").astype(np.int16)
+    i["keylabs"] += ev_i["platform_regional"].astype(np.int16)
+    i["rd_institutions"] += ev_i["new_rd_institution"].astype(np.int16)
+    i["breakthroughs"] += ev_i["major_breakthrough"].astype(np.int16)
+
+    # carriers (zone-wide); each new carrier gets its unit slot
+    cz = carriers.decide(z, p, inc, rs)
+    C = L.n_carriers
+    ev_c = {k: np.zeros((B, C)) for k in ("national_incubator", "dual_innovation_base",
+                                         "service_complex_excellent")}
+    base = L.carrier_unit(year, "incubator") - L.n_firms - L.n_inst
+    ev_c["national_incubator"][:, base] = cz["national_incubator"]
+    ev_c["dual_innovation_base"][:, base + 1] = cz["dual_innovation_base"]
+    z["complex_unit"] = np.where(cz["complex_built"], base + 2, z["complex_unit"])
+    z["service_complex"] |= cz["complex_built"]
+    exc = cz["service_complex_excellent"]
+    ev_c["service_complex_excellent"][np.flatnonzero(exc), z["complex_unit"][exc]] = 1.0
+    z["incubators"] += cz["national_incubator"]
+    z["dual_bases"] += cz["dual_innovation_base"]
+    z["offshore_incubators"] += cz["offshore_incubator"]
+    z["intl_bases"] += cz["intl_base"]
+
+    # zone firms newly listed as gazelles or unicorns on last year's growth (P6a/b by switch)
+    gazelle, unicorn = enterprise.listings(f, p, rs, np.log1p(f["growth_last"]))
+    f["gazelle"] |= gazelle
+    f["unicorn"] |= unicorn
+    ev_f["gazelle_listed"] = gazelle.astype(np.float64)
+    ev_f["unicorn_listed"] = unicorn.astype(np.float64)
+
+    # awards: claims of the year (new and instalments falling due), paid or rationed
+    received = _settle_awards(st, ctx, year, {"firm": ev_f, "institute": ev_i, "carrier": ev_c})
+
+    # investors: the innovation fund first honours P3 follow-ons
+    followon = _fund_investment_due(st, ctx, year)
+    amount, capital, placed = investor.invest(f, p, rs, followon)
+    st.v["capital"], st.v["placed"] = capital, placed
+
+    # growth, listings, exit, ageing; awards and investment feed next year
+    g = enterprise.grow(f, p, rs)
+    f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"], f["rd"].copy()
+    f["revenue"] = f["revenue"] * np.exp(g)
+    f["growth_last"] = np.expm1(g)
+    f["invested_last"] = amount
+    f["award_last"] = received
+    gone = enterprise.exits(f, p, rs)
+    f["active"] &= ~gone
+    f["age"] += f["active"]
+    f["hte_left"] = np.where(f["hte"], f["hte_left"] - 1, 0).astype(np.int8)
+
+    counts = {"hte_applications": seek.sum(1), "hte_new": cert_new.sum(1),
+              "hte_lapsed": lapsed.sum(1), "exits": gone.sum(1),
+              "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)).sum(1)}
+    out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
+    if ctx.keep_events:
+        out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
+    return out
+
+
+def _fund_investment_due(st: State, ctx: Context, year: int) -> np.ndarray:
+    fiscal: Fiscal = st.extra["fiscal"]
+    y = st.layout.year_index(year)
+    return fiscal.paid[:, :, KIND_CODES.index("fund_investment"), y].sum(1)
+
+
+def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
+    """Book the year's claims, pay them (through the budget, if any); return firms' receipts."""
+    from model.budget import pay
+
+    fiscal: Fiscal = st.extra["fiscal"]
+    pending, hist = st.extra["pending"], st.extra["hist"]
+    y = st.layout.year_index(year)
+    # pending[key][..., j] is due j years from now: instalments due this year come first
+    claims = [(g, c, k, buf[..., 0].copy()) for (g, c, k), buf in pending.items()]
+    for g in GROUPS:
+        for a in dense_awards(ctx.policy, year, ev[g], ctx.on, hist[g]):
+            if a.offset == 0:
+                claims.append((g, a.clause, a.kind, a.amount))
+            else:
+                key = (g, a.clause, a.kind)
+                buf = pending.setdefault(key, np.zeros(a.amount.shape + (MAX_OFFSET,)))
+                buf[..., a.offset] += a.amount
+    for buf in pending.values():
+        buf[..., :-1] = buf[..., 1:]
+        buf[..., -1] = 0.0
+    paid = pay(claims, ctx.budget, year, ctx.policy)
+    claimed_total = np.zeros(st.B)
+    paid_total = np.zeros(st.B)
+    received = np.zeros((st.B, st.layout.n_firms))
+    for (g, c, k, amt), pd_ in zip(claims, paid, strict=True):
+        cs, ps = amt.sum(1), pd_.sum(1)
+        fiscal.claims[:, c, k, y] += cs
+        fiscal.paid[:, c, k, y] += ps
+        claimed_total += cs
+        paid_total += ps
+        if g == "firm":
+            received += pd_
+    st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
+                                 st.z["pay_ratio"])
+    return received
+
+
+def close_run(st: State, ctx: Context) -> None:
+    """Instalments still pending after the horizon are commitments: book them."""
+    fiscal: Fiscal = st.extra["fiscal"]
+    for (_, c, k), buf in st.extra["pending"].items():
+        fiscal.committed[:, c, k, :] += buf.sum(1)
+
+
+__all__ = ["Context", "Fiscal", "YearOut", "close_run", "init_run", "per_run", "step_year"]

@@ -20,6 +20,8 @@ from model.population import initial_state
 from model.rng import root_key
 from model.targets import TARGET_IDS
 
+DEFAULT_CHUNK = 100  # runs per pass: keeps every array in cache-friendly, reusable memory
+
 
 def roots_from_seeds(seeds) -> np.ndarray:
     """Root keys (R,) for seeds (ints or SeedSequences), as ParkModel(rng=seed) derives them."""
@@ -61,7 +63,7 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     B = roots.size
     on = np.ones(B) if on is None else np.asarray(on, np.float64)
     layout = make_layout(start, horizon, population_facts()["firms_2018"])
-    chunk = chunk or B
+    chunk = chunk or DEFAULT_CHUNK
     parts = []
     for lo in range(0, B, chunk):
         sl = slice(lo, min(lo + chunk, B))

@@ -68,14 +68,21 @@ def init_run(st: State, ctx: Context) -> None:
     """Attach the award bookkeeping a run needs to its state."""
     B = st.B
     st.extra["fiscal"] = Fiscal.zeros(B, len(ctx.policy.clauses), len(ctx.layout.years))
-    st.extra["pending"] = {}  # (group, clause, kind) -> (B, n, MAX_OFFSET)
-    st.extra["hist"] = {g: {} for g in GROUPS}
+    L = ctx.layout
+    widths = {"firm": L.n_firms, "institute": L.n_inst, "carrier": L.n_carriers}
+    st.extra["pending"] = {}  # (group, clause, kind) -> (B, width, MAX_OFFSET)
+    st.extra["widths"] = widths
+    # whether a unit was paid before, for clauses paid once per unit (full width, kept)
+    once = [cid for cid, c in ctx.policy.clauses.items()
+            if any(t.once_per_unit for t in c.triggers) or c.formula == "patent_threshold"]
+    st.extra["hist"] = {g: {cid: np.zeros((B, w), bool) for cid in once}
+                        for g, w in widths.items()}
 
 
 def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int) -> dict:
     """Entry, relocation and settling into this year's slot block; returns their events."""
     L, f = st.layout, st.f
-    B, N = st.B, L.n_firms
+    B, N = st.B, f["active"].shape[1]
     rules = load_rules()
     n_active = f["active"].sum(1)
     ev = {k: np.zeros((B, N)) for k in ("hte_relocated", "gazelle_settled", "unicorn_settled")}
@@ -150,7 +157,25 @@ def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int)
 
 
 def step_year(st: State, year: int, ctx: Context) -> YearOut:
-    """Advance every run by one year."""
+    """Advance every run by one year.
+
+    Only the firm slots that can be in use by this year are touched: later years' arrival
+    blocks are still empty.
+    """
+    full = st.f
+    n = st.layout.entry_start(year) + st.layout.block
+    views = {k: v[:, :n] for k, v in full.items()}
+    st.f = dict(views)
+    try:
+        return _step(st, year, ctx)
+    finally:
+        for k, v in st.f.items():
+            if v is not views[k]:
+                full[k][:, :n] = v
+        st.f = full
+
+
+def _step(st: State, year: int, ctx: Context) -> YearOut:
     policy, p, L = ctx.policy, ctx.params, st.layout
     f, i, z = st.f, st.i, st.z
     B = st.B
@@ -262,25 +287,28 @@ def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
     from model.budget import pay
 
     fiscal: Fiscal = st.extra["fiscal"]
-    pending, hist = st.extra["pending"], st.extra["hist"]
+    pending, hist, widths = st.extra["pending"], st.extra["hist"], st.extra["widths"]
     y = st.layout.year_index(year)
-    # pending[key][..., j] is due j years from now: instalments due this year come first
-    claims = [(g, c, k, buf[..., 0].copy()) for (g, c, k), buf in pending.items()]
+    n = {"firm": st.f["active"].shape[1], "institute": widths["institute"],
+         "carrier": widths["carrier"]}
+    # pending[key][:, u, j] is due j years from now: instalments due this year come first
+    claims = [(g, c, k, buf[:, :n[g], 0].copy()) for (g, c, k), buf in pending.items()]
     for g in GROUPS:
-        for a in dense_awards(ctx.policy, year, ev[g], ctx.on, hist[g]):
+        h = {cid: v[:, :n[g]] for cid, v in hist[g].items()}
+        for a in dense_awards(ctx.policy, year, ev[g], ctx.on, h):
             if a.offset == 0:
                 claims.append((g, a.clause, a.kind, a.amount))
             else:
                 key = (g, a.clause, a.kind)
-                buf = pending.setdefault(key, np.zeros(a.amount.shape + (MAX_OFFSET,)))
-                buf[..., a.offset] += a.amount
+                buf = pending.setdefault(key, np.zeros((st.B, widths[g], MAX_OFFSET)))
+                buf[:, :n[g], a.offset] += a.amount
     for buf in pending.values():
         buf[..., :-1] = buf[..., 1:]
         buf[..., -1] = 0.0
     paid = pay(claims, ctx.budget, year, ctx.policy)
     claimed_total = np.zeros(st.B)
     paid_total = np.zeros(st.B)
-    received = np.zeros((st.B, st.layout.n_firms))
+    received = np.zeros((st.B, n["firm"]))
     for (g, c, k, amt), pd_ in zip(claims, paid, strict=True):
         cs, ps = amt.sum(1), pd_.sum(1)
         fiscal.claims[:, c, k, y] += cs

@@ -3,82 +3,169 @@
 A draw is a counter-based hash of (stream key, agent slot), so one firm's draw never depends
 on who else drew, on how many agents there are, or on the batch it runs in. A policy change
 that alters no decision leaves every draw, and so every output, bit-identical.
+
+The hash (SplitMix64's finaliser) and the normal quantile (Wichura's AS241) run as numba
+kernels; `uniform_reference` is the plain NumPy statement of the same hash, which the tests
+hold the kernel to, bit for bit.
 """
 
 from __future__ import annotations
 
 import zlib
 
+import numba as nb
 import numpy as np
-from scipy.special import ndtri
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 2.0 ** -53
 
 
+# -- the NumPy reference ----------------------------------------------------------------------
 def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser (Steele, Lea and Flood 2014), in place on uint64 arrays."""
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
+    with np.errstate(over="ignore"):
+        z ^= z >> np.uint64(30)
+        z *= _M1
+        z ^= z >> np.uint64(27)
+        z *= _M2
+        z ^= z >> np.uint64(31)
     return z
-
-
-def root_key(rng: np.random.Generator) -> np.uint64:
-    """The run's root key, drawn once from the run's own generator (Mesa's `self.rng`)."""
-    return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
 
 
 def stream_keys(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
     """Keys (B,) of the stream for `decision` in `year`, one per run."""
     tag = np.uint64((zlib.crc32(decision.encode()) << 16) ^ (year & 0xFFFF))
-    with np.errstate(over="ignore"):
-        return _mix(np.asarray(roots, np.uint64) ^ _mix(np.array([tag], np.uint64)))
+    return _mix(np.asarray(roots, np.uint64) ^ _mix(np.array([tag], np.uint64)))
 
 
-def uniform(roots: np.ndarray, decision: str, year: int, n: int, offset: int = 0) -> np.ndarray:
+def uniform_reference(roots, decision: str, year: int, n: int, offset: int = 0) -> np.ndarray:
     """Uniforms in (0, 1), shape (B, n): slot i of run b gets hash(key_b, offset + i)."""
     keys = stream_keys(roots, decision, year)
     slots = (np.arange(offset, offset + n, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
     with np.errstate(over="ignore"):
         z = _mix(keys[:, None] + slots[None, :])
-    return ((z >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+
+
+# -- kernels ------------------------------------------------------------------------------
+@nb.njit(cache=True, inline="always")
+def _hash_unit(key, slot):
+    x = key + (np.uint64(slot) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (np.float64(x >> np.uint64(11)) + 0.5) * 1.1102230246251565e-16
+
+
+@nb.njit(cache=True, inline="always")
+def _ndtri(p):
+    """Normal quantile, Wichura (1988) AS241 PPND16: relative accuracy about 1e-16."""
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * (((((((2509.0809287301226727 * r + 33430.575583588128105) * r
+                          + 67265.770927008700853) * r + 45921.953931549871457) * r
+                        + 13731.693765509461125) * r + 1971.5909503065514427) * r
+                      + 133.14166789178437745) * r + 3.387132872796366608) / (
+            ((((((5226.495278852545925 * r + 28729.085735721942674) * r
+                 + 39307.89580009271061) * r + 21213.794301586595867) * r
+               + 5394.1960214247511077) * r + 687.1870074920579083) * r
+             + 42.313330701600911252) * r + 1.0)
+    r = p if q < 0 else 1.0 - p
+    r = np.sqrt(-np.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        val = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r
+                    + 0.24178072517745061177) * r + 1.27045825245236838258) * r
+                  + 3.64784832476320460504) * r + 5.7694972214606914055) * r
+                + 4.6303378461565452959) * r + 1.42343711074968357734) / (
+            ((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r
+                 + 0.0151986665636164571966) * r + 0.14810397642748007459) * r
+               + 0.68976733498510000455) * r + 1.6763848301838038494) * r
+             + 2.05319162663775882187) * r + 1.0)
+    else:
+        r -= 5.0
+        val = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
+                    + 0.0012426609473880784386) * r + 0.026532189526576123093) * r
+                  + 0.29656057182850489123) * r + 1.7848265399172913358) * r
+                + 5.4637849111641143699) * r + 6.6579046435011037772) / (
+            ((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r
+                 + 1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r
+               + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
+             + 0.59983220655588793769) * r + 1.0)
+    return -val if q < 0 else val
+
+
+@nb.njit(cache=True, parallel=True)
+def _uniform_kernel(keys, n, offset, normal):
+    out = np.empty((keys.size, n))
+    for b in nb.prange(keys.size):
+        k = keys[b]
+        for i in range(n):
+            u = _hash_unit(k, offset + i)
+            out[b, i] = _ndtri(u) if normal else u
+    return out
+
+
+@nb.njit(cache=True)
+def ndtri(p: np.ndarray) -> np.ndarray:
+    out = np.empty_like(p)
+    flat, res = p.ravel(), out.ravel()
+    for i in range(flat.size):
+        res[i] = _ndtri(flat[i])
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def _poisson_kernel(u, lam, exact_below):
+    out = np.zeros(u.shape, np.int64)
+    uf, lf, of = u.ravel(), lam.ravel(), out.ravel()
+    for i in nb.prange(uf.size):
+        lm = lf[i]
+        if lm <= 0.0:
+            continue
+        if lm >= exact_below:
+            v = np.floor(lm + np.sqrt(lm) * _ndtri(uf[i]) + 0.5)
+            of[i] = max(0, np.int64(v))
+            continue
+        pk = np.exp(-lm)
+        cdf = pk
+        k = 0
+        while uf[i] > cdf:
+            k += 1
+            pk *= lm / k
+            cdf += pk
+            if pk == 0.0 and cdf < uf[i]:  # rounding: cdf stalled below u
+                break
+        of[i] = k
+    return out
+
+
+# -- the interface --------------------------------------------------------------------------
+def root_key(rng: np.random.Generator) -> np.uint64:
+    """The run's root key, drawn once from the run's own generator."""
+    return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
+
+
+def uniform(roots, decision: str, year: int, n: int, offset: int = 0) -> np.ndarray:
+    """Uniforms in (0, 1), shape (B, n); equal bit for bit to `uniform_reference`."""
+    return _uniform_kernel(stream_keys(roots, decision, year), n, offset, False)
 
 
 def normal(roots, decision: str, year: int, n: int, offset: int = 0) -> np.ndarray:
-    return ndtri(uniform(roots, decision, year, n, offset))
+    """Standard normals, shape (B, n): AS241 quantiles of the same uniforms."""
+    return _uniform_kernel(stream_keys(roots, decision, year), n, offset, True)
 
 
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, exact_below: float = 30.0) -> np.ndarray:
+def poisson_from_uniform(u: np.ndarray, lam, exact_below: float = 30.0) -> np.ndarray:
     """Poisson counts by inversion of `u` (exact for lam < exact_below, normal beyond)."""
-    lam = np.broadcast_to(np.asarray(lam, np.float64), u.shape)
-    out = np.zeros(u.shape, np.int64)
-    p = np.exp(-lam)
-    need = (u > p) & (lam < exact_below)  # count >= 1: only these need the loop
-    idx = np.flatnonzero(need)
-    if idx.size:
-        uu, ll = u.ravel()[idx], lam.ravel()[idx]
-        pk = np.exp(-ll)
-        cdf = pk.copy()
-        k = np.zeros(idx.size, np.int64)
-        active = np.arange(idx.size)
-        j = 0
-        while active.size:
-            j += 1
-            pk[active] *= ll[active] / j
-            cdf[active] += pk[active]
-            k[active] = j
-            active = active[uu[active] > cdf[active]]
-        out.ravel()[idx] = k
-    big = lam >= exact_below
-    if big.any():
-        out[big] = np.maximum(0, np.floor(lam[big] + np.sqrt(lam[big]) * ndtri(u[big]) + 0.5))
-    return out
+    u = np.ascontiguousarray(u, np.float64)
+    lam = np.ascontiguousarray(np.broadcast_to(np.asarray(lam, np.float64), u.shape))
+    return _poisson_kernel(u, lam, exact_below)
 
 
 class Streams:
@@ -91,4 +178,4 @@ class Streams:
         return uniform(self.roots, decision, self.year, n, offset)
 
     def z(self, decision: str, n: int, offset: int = 0) -> np.ndarray:
-        return ndtri(self.u(decision, n, offset))
+        return normal(self.roots, decision, self.year, n, offset)

@@ -50,12 +50,13 @@ class BatchResult:
 
 def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict | None = None,
               on: np.ndarray | None = None, start: int = 2020, horizon: int = 2025,
-              t7_count_from: str = "policy_start", budget=None,
-              chunk: int | None = None) -> BatchResult:
+              t7_count_from: str = "policy_start", budget=None, chunk: int | None = None,
+              workers: int = 1, progress=None) -> BatchResult:
     """Run B = len(roots) runs; `on[b]` is 1 for a policy run, 0 for its counterfactual.
 
-    `params` maps names to scalars or (B,) arrays; `chunk` bounds memory by running the
-    batch in pieces (results do not depend on it).
+    `params` maps names to scalars or (B,) arrays. The batch runs in chunks of `chunk` runs,
+    on `workers` processes; results do not depend on either. `progress(n_done)` is called
+    as chunks finish.
     """
     policy = policy or load_policy()
     p = {**default_params(), **(params or {})}
@@ -64,18 +65,37 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     on = np.ones(B) if on is None else np.asarray(on, np.float64)
     layout = make_layout(start, horizon, population_facts()["firms_2018"])
     chunk = chunk or DEFAULT_CHUNK
-    parts = []
+    jobs = []
     for lo in range(0, B, chunk):
         sl = slice(lo, min(lo + chunk, B))
-        pc = {k: (v[sl] if np.ndim(v) else v) for k, v in p.items()}
-        pc = {k: (np.asarray(v).reshape(-1, 1) if np.ndim(v) else v) for k, v in pc.items()}
-        parts.append(_run(roots[sl], pc, on[sl].reshape(-1, 1), policy, layout,
-                          t7_count_from, budget))
+        pc = {k: (np.asarray(v)[sl].reshape(-1, 1) if np.ndim(v) else v) for k, v in p.items()}
+        jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), policy, layout, t7_count_from,
+                     budget))
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+            parts = []
+            for part in ex.map(_run_job, jobs):
+                parts.append(part)
+                if progress:
+                    progress(part[0].shape[0])
+    else:
+        parts = []
+        for job in jobs:
+            parts.append(_run_job(job))
+            if progress:
+                progress(parts[-1][0].shape[0])
     ind = np.concatenate([q[0] for q in parts])
     counts = {k: np.concatenate([q[1][k] for q in parts]) for k in parts[0][1]}
     fis = Fiscal(*(np.concatenate([getattr(q[2], a) for q in parts])
-                   for a in ("claims", "paid", "committed")))
+                   for a in ("claims", "paid", "committed", "carried", "dropped")))
     return BatchResult(layout.years, ind, counts, fis, layout, policy)
+
+
+def _run_job(job):
+    return _run(*job)
 
 
 def _run(roots, p, on, policy, layout, t7, budget):

@@ -43,11 +43,22 @@ class Context:
 
 @dataclass
 class Fiscal:
-    """Money per run, clause, kind and year: claimed, paid, and committed beyond the horizon."""
+    """Money per run, clause, kind and year: claimed, paid, and committed beyond the horizon.
 
-    claims: np.ndarray  # (B, C, K, Y)
+    With a budget line (model.budget), claims the line left unpaid are `carried` (owed at the
+    end of the year, presented again next year) or `dropped`; per clause and kind,
+    sum(claims) = sum(paid) + sum(dropped) + carried[..., -1]."""
+
+    claims: np.ndarray  # (B, C, K, Y) new claims of the year (carried ones not counted again)
     paid: np.ndarray  # (B, C, K, Y)
     committed: np.ndarray  # (B, C, K, MAX_OFFSET): due 1, 2, 3 years after the horizon
+    carried: np.ndarray | None = None  # (B, C, K, Y) unpaid at the end of the year, carried
+    dropped: np.ndarray | None = None  # (B, C, K, Y) unpaid and dropped in the year
+
+    def __post_init__(self) -> None:
+        for a in ("carried", "dropped"):
+            if getattr(self, a) is None:
+                setattr(self, a, np.zeros_like(self.paid))
 
     @classmethod
     def zeros(cls, B: int, n_clauses: int, n_years: int) -> Fiscal:
@@ -124,6 +135,7 @@ def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int)
     f["age"][:, sl] = crit["min_age_years"]
     f["hte"][:, sl] = live
     f["ever_hte"][:, sl] = live
+    f["pat_stock"][:, sl] = np.maximum(f["pat_stock"][:, sl], live)  # certified: owns IP
     f["hte_left"][:, sl] = np.where(live, crit["validity_years"], 0)
     f["price0"][:, sl] = enterprise.rd_price(enterprise.tax_rate(True),
                                              super_deduction_rate(year - 1, sector))
@@ -269,7 +281,8 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
 
     counts = {"hte_applications": seek.sum(1), "hte_new": cert_new.sum(1),
               "hte_lapsed": lapsed.sum(1), "exits": gone.sum(1),
-              "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)).sum(1)}
+              "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)).sum(1),
+              "firms": f["active"].sum(1)}
     out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
     if ctx.keep_events:
         out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
@@ -293,6 +306,7 @@ def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
          "carrier": widths["carrier"]}
     # pending[key][:, u, j] is due j years from now: instalments due this year come first
     claims = [(g, c, k, buf[:, :n[g], 0].copy()) for (g, c, k), buf in pending.items()]
+    n_due = len(claims)
     for g in GROUPS:
         h = {cid: v[:, :n[g]] for cid, v in hist[g].items()}
         for a in dense_awards(ctx.policy, year, ev[g], ctx.on, h):
@@ -305,18 +319,32 @@ def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
     for buf in pending.values():
         buf[..., :-1] = buf[..., 1:]
         buf[..., -1] = 0.0
-    paid = pay(claims, ctx.budget, year, ctx.policy)
+    # claims a budget line left unpaid in earlier years and carried are presented first
+    carry = st.extra.setdefault("carry", {})
+    back = [(g, c, k, buf[:, :n[g]].copy()) for (g, c, k), buf in carry.items()]
+    carry.clear()
+    claims = back + claims
+    paid = pay(claims, ctx.budget, year, ctx.policy, n_carried=len(back), n_due=n_due)
     claimed_total = np.zeros(st.B)
     paid_total = np.zeros(st.B)
     received = np.zeros((st.B, n["firm"]))
-    for (g, c, k, amt), pd_ in zip(claims, paid, strict=True):
+    for j, ((g, c, k, amt), pd_) in enumerate(zip(claims, paid, strict=True)):
         cs, ps = amt.sum(1), pd_.sum(1)
-        fiscal.claims[:, c, k, y] += cs
+        if j >= len(back):
+            fiscal.claims[:, c, k, y] += cs
         fiscal.paid[:, c, k, y] += ps
         claimed_total += cs
         paid_total += ps
         if g == "firm":
             received += pd_
+        if ctx.budget is not None:
+            left = amt - pd_
+            if ctx.budget.unpaid == "carry":
+                buf = carry.setdefault((g, c, k), np.zeros((st.B, widths[g])))
+                buf[:, :n[g]] += left
+                fiscal.carried[:, c, k, y] += left.sum(1)
+            else:
+                fiscal.dropped[:, c, k, y] += left.sum(1)
     st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
                                  st.z["pay_ratio"])
     return received

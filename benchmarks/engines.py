@@ -1,0 +1,92 @@
+"""The same model, the same machine, one run each: Mesa's batch_run over ParkModel against
+the batch engine, and the floor: NumPy streaming the whole state once per agent-year.
+
+Prints agent-years per second for each (an agent-year = one active firm in one year),
+peak memory, and as its last lines `speedup=` (batch over Mesa, at equal replications) and
+`floor_ratio=` (batch time over the streaming floor).
+
+    python benchmarks/engines.py [--replications 100] [--big 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+from mesa.batchrunner import batch_run
+
+from model.batch import replication_seeds, roots_from_seeds, run_batch
+from model.layout import make_layout
+from model.params import default_params
+from model.params.rules import population_facts
+from model.park import ParkModel
+from model.population import initial_state
+from model.state import FIRM_FIELDS
+
+
+def active_agent_years(result) -> float:
+    """Active firm-years of a batch result (firms counted each year they are in the zone)."""
+    return float(result.counts["firms"].sum()) if "firms" in result.counts else float("nan")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--replications", type=int, default=100, help="runs for the head-to-head")
+    ap.add_argument("--big", type=int, default=1000, help="replications (+ counterfactuals)")
+    ap.add_argument("--seed", type=int, default=20200616)
+    a = ap.parse_args()
+    R = a.replications
+    seeds = replication_seeds(a.seed, R)
+    roots = roots_from_seeds(seeds)
+
+    run_batch(roots[:2])  # compile the kernels before timing
+    ParkModel(rng=1).run_model()
+
+    t = time.perf_counter()
+    res = run_batch(roots)
+    t_batch = time.perf_counter() - t
+    ay = active_agent_years(res)
+
+    t = time.perf_counter()
+    out = batch_run(ParkModel, parameters={}, rng=[int(s.generate_state(1)[0]) for s in seeds],
+                    number_processes=1, data_collection_period=-1, max_steps=100,
+                    display_progress=False)
+    t_mesa = time.perf_counter() - t
+    assert len(out) == R
+
+    # the floor: copy every firm state array once per year, for the same runs and slots
+    layout = make_layout(2020, 2025, population_facts()["firms_2018"])
+    st = initial_state(layout, default_params(), roots)
+    t = time.perf_counter()
+    for _ in layout.years:
+        for k in FIRM_FIELDS:
+            st.f[k] = st.f[k].copy()
+    t_floor = time.perf_counter() - t
+
+    t = time.perf_counter()
+    big = roots_from_seeds(replication_seeds(a.seed, a.big))
+    res_big = run_batch(np.concatenate([big, big]), on=np.r_[np.ones(a.big), np.zeros(a.big)])
+    t_big = time.perf_counter() - t
+
+    print(f"replications (head-to-head): {R}; active agent-years: {ay:,.0f}")
+    def line(name: str, secs: float) -> None:
+        print(f"{name:<31}{secs:9.3f} s  {ay / secs / 1e6:9.3f} M agent-years/s")
+
+    line("mesa batch_run over ParkModel:", t_mesa)
+    line("batch engine:", t_batch)
+    line("numpy streaming floor:", t_floor)
+    print(f"batch engine, {a.big} replications + counterfactuals: {t_big:.2f} s "
+          f"({active_agent_years(res_big) / t_big / 1e6:.3f} M agent-years/s)")
+    print(f"peak memory: {peak_mb():.0f} MB")
+    print(f"speedup={t_mesa / t_batch:.1f}")
+    print(f"floor_ratio={t_batch / t_floor:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -104,7 +104,7 @@ def contracts(f: dict, p: dict, inc: Incentives, rs: Streams, k: int):
     n = f["active"].shape[1]
     rel = np.minimum(f["rd"] / np.maximum(f["revenue"], 1e-9)
                      / col(p, "rd_intensity_median_hitech"), 3.0)
-    net_price = 1.0 - inc.value("P4", "rate")
+    net_price = 1.0 - inc.rate_on("tech_contract")  # P4, plus any voucher a scenario adds
     prob = col(p, "contract_prob") * rel * net_price ** -col(p, "contract_price_elasticity")
     u = rs.u("contract", n * k).reshape(-1, n, k)
     z = rs.z("contract_amount", n * k).reshape(-1, n, k)

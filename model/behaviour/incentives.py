@@ -34,6 +34,12 @@ class Incentives:
                     if self.policy.payable(clause, self.year + off))
         return total * share * self.weight
 
+    def rate_on(self, event: str):
+        """Expected subsidy rate on an event's amount: the sum over the rate clauses it
+        triggers (P4 on contracts, and any clause a scenario adds, such as vouchers)."""
+        return sum(self.value(cid, "rate") for cid, c in self.policy.clauses.items()
+                   if c.formula == "rate" and c.triggers and c.triggers[0].event == event)
+
     def cap(self, clause: str, param: str) -> float:
         return self.policy.value(clause, param)
 

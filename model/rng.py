@@ -100,10 +100,10 @@ def _ndtri(p):
     return -val if q < 0 else val
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _uniform_kernel(keys, n, offset, normal):
     out = np.empty((keys.size, n))
-    for b in nb.prange(keys.size):
+    for b in range(keys.size):
         k = keys[b]
         for i in range(n):
             u = _hash_unit(k, offset + i)
@@ -120,11 +120,11 @@ def ndtri(p: np.ndarray) -> np.ndarray:
     return out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _poisson_kernel(u, lam, exact_below):
     out = np.zeros(u.shape, np.int64)
     uf, lf, of = u.ravel(), lam.ravel(), out.ravel()
-    for i in nb.prange(uf.size):
+    for i in range(uf.size):
         lm = lf[i]
         if lm <= 0.0:
             continue

@@ -119,15 +119,18 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     f["kappa"][:, :N0] = rd / np.maximum(f["revenue"][:, :N0], 1e-9)
     f["hte"][:, :N0] = hte
     f["ever_hte"][:, :N0] = hte
-    f["hte_left"][:, :N0] = np.where(hte, 1 + np.floor(u_h * crit["validity_years"]), 0)
+    # years of validity left: an own stream, so it is not tied to who was selected (u_h)
+    u_left = rng.uniform(roots, "pop_hte_left", YEAR0, N0)
+    f["hte_left"][:, :N0] = np.where(hte, 1 + np.floor(u_left * crit["validity_years"]), 0)
     sd0 = super_deduction_rate(YEAR0 - 1, sector)
     f["price0"][:, :N0] = rd_price(tax_rate(hte), sd0)
 
     # stocks: patents by R&D; platforms to the top R&D spenders; workstations to top HTEs
     mean_rd = (rd * active).sum(1, keepdims=True) / np.maximum(active.sum(1, keepdims=True), 1)
     lam = col(p, "patent_stock_per_firm") * rd / mean_rd
-    f["pat_stock"][:, :N0] = np.where(
-        active, rng.poisson_from_uniform(rng.uniform(roots, "pop_patents", YEAR0, N0), lam), 0)
+    # an HTE owns the IP behind its main products (2016 Measures): at least one patent
+    f["pat_stock"][:, :N0] = np.where(active, np.maximum(rng.poisson_from_uniform(
+        rng.uniform(roots, "pop_patents", YEAR0, N0), lam), hte), 0)
     st.z["patents_2020_stock"][:] = f["pat_stock"][:, :N0].sum(1)
     rank_rd = _rank_desc(rd, active)
     f["platforms_reg"][:, :N0] = rank_rd < np.rint(col(p, "platforms_2020"))

@@ -67,8 +67,8 @@ class Scenario:
 
 
 # -- the schema ---------------------------------------------------------------------------------
-TOP = ("name", "purpose", "extends", "notes", "run", "policy", "parameters", "population",
-       "budget")
+TOP = ("name", "purpose", "purpose_zh", "extends", "notes", "run", "policy", "parameters",
+       "population", "budget")
 RUN = ("start", "horizon", "replications", "seed", "t7_count_from")
 POLICY = ("enabled", "end", "switches", "clauses", "extra_clauses")
 BUDGET = ("enabled", "total", "groups", "rule", "priority", "unpaid", "kinds")
@@ -78,7 +78,7 @@ EXTRA = ("id", "item", "kind", "beneficiary", "formula", "serves_targets", "labe
 EXTRA_PARAM = ("value", "unit", "label", "source")
 TRIGGER = ("event", "param", "once_per_unit")
 PAYMENT = ("offset", "kind", "param")
-NOT_INHERITED = ("name", "purpose", "extends", "notes")
+NOT_INHERITED = ("name", "purpose", "purpose_zh", "extends", "notes")
 
 
 def _keys(file: Path, where: str, table: dict, valid: tuple[str, ...] | list[str]) -> None:
@@ -126,12 +126,11 @@ def _money(file: Path, where: str, v: Any, unit: str = "万元") -> float:
     return v
 
 
-def _check_file(file: Path, raw: dict, base: Policy, extra: dict[str, dict[str, str]]) -> None:
-    """Check one file of the chain: keys, types, ranges, ids.
-
-    `extra` holds the units of the parameters of clauses defined anywhere in the chain."""
+def _check_file(file: Path, raw: dict) -> None:
+    """Check one file of the chain: keys, types, ranges, ids ([policy] is checked as it is
+    applied, by model.policy.overrides)."""
     _keys(file, "", raw, TOP)
-    for k in ("name", "purpose", "extends", "notes"):
+    for k in ("name", "purpose", "purpose_zh", "extends", "notes"):
         if k in raw:
             _want(file, k, raw[k], "str")
     for sec in ("run", "policy", "parameters", "population", "budget"):
@@ -153,53 +152,9 @@ def _check_file(file: Path, raw: dict, base: Policy, extra: dict[str, dict[str, 
     if "t7_count_from" in run and run["t7_count_from"] not in T7_CHOICES:
         raise InputError(file, "run.t7_count_from", f"one of {', '.join(T7_CHOICES)}"
                          + suggest(str(run["t7_count_from"]), T7_CHOICES), run["t7_count_from"])
-    _check_policy(file, raw.get("policy", {}), base, extra)
+    _want(file, "policy", raw.get("policy", {}), "table")
     _check_params(file, raw)
     _check_budget_types(file, raw.get("budget", {}))
-
-
-def _check_policy(file: Path, pol: dict, base: Policy, extra: dict[str, dict[str, str]]
-                  ) -> None:
-    _keys(file, "policy", pol, POLICY)
-    if "enabled" in pol:
-        _want(file, "policy.enabled", pol["enabled"], "bool")
-    if "end" in pol:
-        _end(file, "policy.end", pol["end"], base)
-    sw = _want(file, "policy.switches", pol.get("switches", {}), "table")
-    for name, v in sw.items():
-        where = f"policy.switches.{name}"
-        if name not in base.switches:
-            raise InputError(file, where, "a switch of model/policy/switches.toml"
-                             + suggest(name, base.switches) + "; switches: "
-                             + ", ".join(base.switches))
-        s = base.switches[name]
-        if s.choices is not None:
-            if v not in s.choices or type(v) is not type(s.choices[0]):
-                raise InputError(file, where, "one of " + ", ".join(
-                    json.dumps(c) for c in s.choices) + (suggest(v, [str(c) for c in s.choices])
-                                                          if isinstance(v, str) else ""), v)
-        elif s.range is not None:
-            v = _want(file, where, v, "number")
-            lo, hi = s.range
-            if not lo <= v <= hi:
-                raise InputError(file, where, f"a number from {lo:g} to {hi:g} ({s.unit})", v)
-    cl = _want(file, "policy.clauses", pol.get("clauses", {}), "table")
-    for cid, d in cl.items():
-        where = f"policy.clauses.{cid}"
-        if cid not in base.clauses and cid not in extra:
-            raise InputError(file, where, "a clause id of model/policy/clauses"
-                             + suggest(cid, base.clauses) + "; ids: " + ", ".join(base.clauses))
-        _want(file, where, d, "table")
-        units = ({k: q.unit for k, q in base.clauses[cid].params.items()}
-                 if cid in base.clauses else extra[cid])
-        _keys(file, where, d, ["enabled", "end", *units])
-        for k, v in d.items():
-            if k == "enabled":
-                _want(file, f"{where}.enabled", v, "bool")
-            elif k == "end":
-                _end(file, f"{where}.end", v, base)
-            else:
-                _param_value(file, f"{where}.{k}", v, units[k])
 
 
 def _param_value(file: Path, where: str, v: Any, unit: str) -> float:
@@ -211,14 +166,6 @@ def _param_value(file: Path, where: str, v: Any, unit: str) -> float:
     if unit.startswith("share") and v > 1:
         raise InputError(file, where, f"a share from 0 to 1 ({unit})", v)
     return v
-
-
-def _end(file: Path, where: str, v: Any, base: Policy) -> dt.date:
-    d = _want(file, where, v, "date")
-    if d < base.start:
-        raise InputError(file, where, f"an end date on or after the window's start "
-                         f"{base.start.isoformat()}", d.isoformat())
-    return d
 
 
 def _check_extra(file: Path, where: str, cid: str, d: Any, base: Policy) -> None:
@@ -414,15 +361,11 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     base = load_policy()
     chain = _chain(path)
-    extra: dict[str, dict[str, str]] = {}
     for file, raw in chain:
-        pol = _want(file, "policy", raw.get("policy", {}), "table")
-        for cid, d in _want(file, "policy.extra_clauses", pol.get("extra_clauses", {}),
-                            "table").items():
-            _check_extra(file, f"policy.extra_clauses.{cid}", cid, d, base)
-            extra.setdefault(cid, {k: q["unit"] for k, q in d["params"].items()})
-    for file, raw in chain:
-        _check_file(file, raw, base, extra)
+        _check_file(file, raw)
+    policy = base  # each file's [policy] on top of its parents'
+    for file, raw in reversed(chain):
+        policy = _apply_policy(file, raw.get("policy", {}), policy)
     merged: dict = {}
     origin: dict[str, str] = {}
     for file, raw in reversed(chain):
@@ -430,13 +373,13 @@ def load_scenario(path: str | Path) -> Scenario:
         merged = _merge(merged, inherited, str(file), origin)
     own = chain[0][1]
     leaf = chain[0][0]
-    merged = {**{k: own[k] for k in ("name", "purpose", "notes") if k in own}, **merged}
+    merged = {**{k: own[k] for k in ("name", "purpose", "purpose_zh", "notes") if k in own},
+              **merged}
     merged.setdefault("name", leaf.stem)
 
     def at(key: str) -> Path:
         return Path(origin.get(key, leaf))
 
-    policy = _build_policy(merged.get("policy", {}), base, at)
     params = {**default_params(), **merged.get("parameters", {}), **merged.get("population", {})}
     params = {k: float(v) for k, v in params.items()}
     budget = _build_budget(merged.get("budget", {}), policy, at)
@@ -451,34 +394,27 @@ def load_scenario(path: str | Path) -> Scenario:
                     chain=tuple(str(p) for p, _ in chain), **kw)
 
 
-def _build_policy(pol: dict, base: Policy, at) -> Policy:
+def _apply_policy(file: Path, pol: dict, policy: Policy) -> Policy:
+    """Add the file's extra clauses, then apply its switches and clause overrides."""
+    from model.policy.overrides import apply_policy_overrides
     from model.policy.spec import _clause
 
-    policy = base
-    for cid, d in pol.get("extra_clauses", {}).items():
-        d = {**d, "id": cid, "serves_targets": d.get("serves_targets", [])}
+    for cid, d in _want(file, "policy.extra_clauses", pol.get("extra_clauses", {}),
+                        "table").items():
         where = f"policy.extra_clauses.{cid}"
+        _check_extra(file, where, cid, d, policy)
+        d = {**d, "id": cid, "serves_targets": d.get("serves_targets", [])}
         try:
-            c = _clause(at(where), d, base.switches, base.events)
+            c = _clause(file, d, policy.switches, policy.events)
         except InputError as e:
             raise InputError(e.file, f"{where}.{e.where}", e.expected, e.got) from None
         policy = dataclasses.replace(policy, clauses={**policy.clauses, cid: c})
-    if pol.get("switches"):
-        policy = policy.with_switches(**pol["switches"])
-    if "end" in pol:
-        policy = policy.with_window(_want(at("policy.end"), "policy.end", pol["end"], "date"))
-    for cid, d in pol.get("clauses", {}).items():
-        for k, v in d.items():
-            if k == "enabled":
-                policy = policy.with_clause(cid, enabled=v)
-            elif k == "end":
-                policy = policy.with_clause(cid, end=_want(at(f"policy.clauses.{cid}.end"), "",
-                                                           v, "date"))
-            else:
-                policy = policy.with_param(cid, k, float(v))
-    if pol.get("enabled", True) is False:
-        policy = policy.without_awards()
-    return policy
+    for cid, d in (pol.get("clauses") or {}).items():
+        end = d.get("end") if isinstance(d, dict) else None
+        if isinstance(end, dt.date) and end < policy.start:
+            raise InputError(file, f"policy.clauses.{cid}.end", "an end date on or after the "
+                             f"window's start {policy.start.isoformat()}", end.isoformat())
+    return apply_policy_overrides(policy, pol, str(file), handled=("extra_clauses",))
 
 
 def _build_budget(b: dict, policy: Policy, at) -> Budget | None:
@@ -534,10 +470,12 @@ def shipped(folder: Path = SCENARIOS) -> list[Path]:
         "baseline"), p.stem))
 
 
-def list_scenarios(folder: Path = SCENARIOS) -> list[tuple[str, str, str]]:
-    """(file name, scenario name, purpose) of every scenario in `folder`, read without running."""
+def list_scenarios(folder: Path = SCENARIOS, lang: str = "en") -> list[tuple[str, str, str]]:
+    """(file name, scenario name, purpose) of every scenario in `folder`, read without running;
+    the purpose in Chinese (`purpose_zh`) when asked for and given."""
     out = []
     for p in shipped(folder):
         raw = _read(p, None)
-        out.append((p.name, str(raw.get("name", p.stem)), str(raw.get("purpose", ""))))
+        purpose = raw.get("purpose_zh") if lang == "zh" else None
+        out.append((p.name, str(raw.get("name", p.stem)), str(purpose or raw.get("purpose", ""))))
     return out

@@ -42,8 +42,7 @@ class State:
     f: dict[str, np.ndarray]
     i: dict[str, np.ndarray]
     z: dict[str, np.ndarray]
-    v: dict[str, np.ndarray]  # investors: capital and deals of the year, (B, K)
-    pending: np.ndarray  # (B, U, 3): instalments due to each unit in the next years
+    v: dict[str, np.ndarray]  # investors: capital and placements of the year, (B, K)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -57,6 +56,5 @@ class State:
         i = {k: np.zeros((B, layout.n_inst), t) for k, t in INST_FIELDS.items()}
         z = {k: np.zeros(B, t) for k, t in ZONE_FIELDS.items()}
         z["pay_ratio"][:] = 1.0
-        v = {k: np.zeros((B, layout.n_investors)) for k in ("capital", "deals", "placed")}
-        return cls(layout, np.asarray(roots, np.uint64), f, i, z, v,
-                   np.zeros((B, layout.n_units, 3)))
+        v = {k: np.zeros((B, layout.n_investors)) for k in ("capital", "placed")}
+        return cls(layout, np.asarray(roots, np.uint64), f, i, z, v)

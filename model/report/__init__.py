@@ -1,0 +1,1 @@
+"""Report: figures and summary pages built from an experiment's tidy tables."""

@@ -108,13 +108,14 @@ def fiscal_chart(fiscal: pd.DataFrame, path: Path, lang: str = "en",
     tot = paid[(paid["clause"] == "all") & (paid["kind"] == "all")].pivot_table(
         index="year", columns="statistic", values="value").reindex(years)
     R = replications if replications is not None else ""
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     cmap = plt.get_cmap("tab20")
     bottom = np.zeros(len(years))
     x = np.arange(len(years))
     for i, cid in enumerate(mean.columns):
         v = mean[cid].to_numpy()
         name = f"{cid} {clause_labels[cid]}" if clause_labels and cid in clause_labels else cid
+        name = name if len(name) <= 44 else name[:42] + "…"
         ax.bar(x, v, bottom=bottom, color=cmap(i % 20), label=name, width=0.7)
         bottom += v
     ax.errorbar(x, tot["mean"], yerr=[tot["mean"] - tot["p5"], tot["p95"] - tot["mean"]],
@@ -126,9 +127,9 @@ def fiscal_chart(fiscal: pd.DataFrame, path: Path, lang: str = "en",
     ax.set_xlabel(t("year", lang))
     ax.set_ylabel(t("wan_yuan", lang))
     ax.set_title(t("fiscal_title", lang, R=R))
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(fontsize=7, ncol=1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.64, top=0.92, bottom=0.1)  # room for the legend
     return _save(fig, path)
 
 

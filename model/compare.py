@@ -318,7 +318,7 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
     """Load and check every scenario first, run them, write the folder atomically."""
     scs = [load_scenario(scenario_path(p)) for p in paths]  # all checked before any run
     out = Path(out) if out is not None else ROOT / "results" / (
-        "compare_" + "_vs_".join(s.name for s in scs[1:]) + "_vs_" + scs[0].name)
+        "compare_" + "__".join(s.name for s in scs))
     bar = None
     if progress:
         from tqdm import tqdm

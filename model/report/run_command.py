@@ -176,7 +176,8 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, work
                          clause_labels if fig_lang == lang else en_labels, budget_line,
                          exp.replications)
     figures.targets_chart(tables["targets"], d / "targets.png", lang, exp.spec.horizon)
-    info = {"name": sc.name, "purpose": sc.purpose, "replications": exp.replications,
+    purpose = (sc.raw.get("purpose_zh") if lang == "zh" else None) or sc.purpose
+    info = {"name": sc.name, "purpose": purpose, "replications": exp.replications,
             "seed": exp.seed, "engine": exp.engine, "digest": sc.digest(),
             "horizon": exp.spec.horizon, "start": exp.years[0],
             "shared_counterfactual": exp.shared_counterfactual, "budget_line": budget_line,

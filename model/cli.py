@@ -1,0 +1,365 @@
+"""`parksim`: the command line. Each subcommand is one small function, registered in COMMANDS.
+
+To add a subcommand, write `_args_x(parser)` (its options) and `cmd_x(args) -> int` (the work)
+and add one `Command` line to COMMANDS. Bad input raises `InputError` anywhere below; `main`
+turns it into one `error: ...` line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.errors import InputError
+from model.i18n import LANGS, kind_label, label, reason_label, t
+
+# -- text layout ----------------------------------------------------------------------------
+
+
+def _width(s: str) -> int:
+    """Terminal columns of `s`: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap on spaces, or anywhere in CJK text, to `width` terminal columns."""
+    if "\n" not in text and _width(text) <= width:
+        return [text]  # keeps alignment padding
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            cand = f"{line} {word}" if line else word
+            if _width(cand) <= width:
+                line = cand
+                continue
+            if line:
+                lines.append(line)
+                line = ""
+            for ch in word:  # a word (or CJK run) longer than the column: break it
+                if _width(line + ch) > width:
+                    lines.append(line)
+                    line = ""
+                line += ch
+        lines.append(line)
+    return lines or [""]
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * max(0, width - _width(s))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+          widths: Sequence[int | None]) -> str:
+    """A plain-text table; columns with a width wrap, the others fit their content."""
+    cols = []
+    for i, w in enumerate(widths):
+        natural = max([_width(headers[i])] + [_width(str(r[i])) for r in rows])
+        cols.append(natural if w is None else min(w, max(natural, _width(headers[i]))))
+    out = ["  ".join(_pad(h, w) for h, w in zip(headers, cols, strict=True)).rstrip(),
+           "  ".join("-" * w for w in cols)]
+    for r in rows:
+        cells = [_wrap(str(c), w) for c, w in zip(r, cols, strict=True)]
+        for k in range(max(len(c) for c in cells)):
+            out.append("  ".join(_pad(c[k] if k < len(c) else "", w)
+                                 for c, w in zip(cells, cols, strict=True)).rstrip())
+    return "\n".join(out)
+
+
+def _num(v: float) -> str:
+    return f"{v:,.4f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+
+
+def money(v: float) -> str:
+    """万元 to four decimals (one yuan), the precision the ledger is good for."""
+    return f"{v:,.4f}"
+
+
+# -- parksim policy -------------------------------------------------------------------------
+
+
+def _short(text: str) -> str:
+    """A label or unit without its parenthetical remark, for a table cell."""
+    return text.split(" (")[0].strip()
+
+
+def _param_text(policy, cid: str, name: str) -> str:
+    """One parameter as `value unit` (rates as percentages), straight from the clause data."""
+    p = policy.clauses[cid].params[name]
+    v = policy.value(cid, name)
+    unit = _short(p.unit)
+    if unit.startswith("share"):
+        text = f"{_num(v * 100)}% {unit.removeprefix('share').strip()}"
+    else:
+        text = f"{_num(v)} {unit}"
+    if p.switch:
+        text += f" [{p.switch}]"
+    if p.scale_switch:
+        text += f" [{_num(p.value)} × {p.scale_switch}]"
+    return text
+
+
+def _clause_row(policy, cid: str, lang: str) -> list[str]:
+    c = policy.clauses[cid]
+    caps = [n for n in c.params if n.startswith("cap")]
+    mins = [n for n in c.params if n.startswith("min")]
+    award = [n for n in c.params if n not in caps and n not in mins]
+    many = len(award) > 1
+    if c.formula == "none":
+        award_txt = "-"
+    else:
+        award_txt = "; ".join((f"{_short(c.params[n].label)}: " if many else "")
+                              + _param_text(policy, cid, n) for n in award)
+    limits = [_param_text(policy, cid, n) for n in caps]
+    limits += [f"{_short(c.params[n].label)} ≥ {_param_text(policy, cid, n)}" for n in mins]
+    name = label(c.label, lang) + ("" if c.enabled else " " + t("off", lang))
+    return [cid, t("item_ref", lang, n=c.item), name, label(c.trigger, lang), award_txt,
+            "; ".join(limits) or t("no_cap", lang), kind_label(c.kind, lang)]
+
+
+def _args_policy(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="FILE",
+                   help="show the policy as a scenario TOML changes it")
+    p.add_argument("--quotes", action="store_true",
+                   help="also print each clause's Chinese source sentence")
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    """Print the clause table, the switches and the window, all read from the data files."""
+    policy = _policy(args)
+    lang = args.lang
+    cols = max(100, shutil.get_terminal_size((120, 24)).columns)
+    print(t("policy_title", lang))
+    print(t("money_note", lang))
+    print()
+    heads = [t(k, lang) for k in ("col_id", "col_item", "col_clause", "col_trigger",
+                                  "col_award", "col_caps", "col_kind")]
+    rows = [_clause_row(policy, cid, lang) for cid in policy.clause_ids]
+    fixed = 5 + 12 + 12 + 7 * 2  # id, item, kind and the gaps
+    flex = max(60, cols - fixed)
+    print(table(heads, rows, [None, None, flex * 2 // 10, flex * 3 // 10, flex * 3 // 10,
+                              flex * 2 // 10, 12]))
+    if args.quotes:
+        print()
+        for cid, c in policy.clauses.items():
+            for line in _wrap(f"{cid}  " + t("source_line", lang, quote=c.quote), cols - 2):
+                print(line)
+    print()
+    print(t("switches_title", lang))
+    heads = [t(k, lang) for k in ("col_switch", "col_value", "col_default", "col_choices",
+                                  "col_rationale")]
+    rows = []
+    for s in policy.switches.values():
+        allowed = (" | ".join(str(c) for c in s.choices) if s.choices is not None
+                   else f"{_num(float(s.range[0]))}..{_num(float(s.range[1]))}")
+        rows.append([s.name, str(s.value), str(s.default), allowed,
+                     f"{label(s.label, lang)}. {s.rationale}"])
+    print(table(heads, rows, [None, 12, 12, 16, max(40, cols - 22 - 12 - 12 - 16 - 8)]))
+    print()
+    print(t("window_line", lang, start=policy.start, end=policy.end))
+    elig = policy.window_meta.get("eligibility", {})
+    who = (elig.get("quote", "") if lang == "zh"
+           else "; ".join(elig.get("requires", [])))
+    for line in _wrap(t("eligibility_line", lang, who=who), cols - 2):
+        print(line)
+    return 0
+
+
+# -- parksim awards -------------------------------------------------------------------------
+
+
+def _args_awards(p: argparse.ArgumentParser) -> None:
+    p.add_argument("events", metavar="EVENTS.csv",
+                   help="columns unit_id, year, event, amount, eligible")
+    p.add_argument("--out", metavar="LEDGER.csv", required=True,
+                   help="where to write the award ledger (one row per award)")
+    p.add_argument("--scenario", metavar="FILE",
+                   help="a scenario TOML whose [policy] table changes switches or clauses")
+
+
+def kind_totals(ledger) -> dict[str, float]:
+    """Grand total per kind: math.fsum over the ledger rows themselves, not over subtotals."""
+    from model.policy.core import KIND_CODES
+
+    return {k: math.fsum(ledger.amount[ledger.kind == i]) for i, k in enumerate(KIND_CODES)
+            if (ledger.kind == i).any()}
+
+
+def write_atomic(frame, out: Path) -> None:
+    """Write a CSV beside its final name, then rename: a reader never sees half a ledger."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(out, "--out", "a file in an existing folder", str(folder))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            frame.to_csv(f, index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_awards(args: argparse.Namespace) -> int:
+    """Award ledger for an events file: every row's award with caps, window and switches."""
+    from model.policy.core import compute_ledger
+    from model.policy.events_io import read_events
+
+    lang = args.lang
+    policy = _policy(args)
+    events = read_events(args.events, policy)
+    ledger = compute_ledger(events, policy)
+    out = Path(args.out)
+    write_atomic(ledger.to_frame(), out)
+    print(t("events_read", lang, n=len(events), file=args.events))
+    print(t("ledger_written", lang, n=len(ledger), file=out))
+    print()
+    print(t("awards_title", lang))
+    totals = ledger.totals()
+    if not totals:
+        print(t("no_awards", lang))
+        return 0
+    counts = {}
+    for ci, cid in enumerate(ledger.clause_ids):
+        for ki, kind in enumerate(("grant", "fund_investment")):
+            counts[(cid, kind)] = int(((ledger.clause == ci) & (ledger.kind == ki)).sum())
+    rows = [[cid, kind_label(kind, lang), str(counts[(cid, kind)]), money(v)]
+            for (cid, kind), v in totals.items()]
+    heads = [t(k, lang) for k in ("col_clause", "col_kind", "col_rows", "col_total")]
+    for kind, v in kind_totals(ledger).items():
+        rows.append([t("grand_total", lang), kind_label(kind, lang),
+                     str(int((ledger.kind == ("grant", "fund_investment").index(kind)).sum())),
+                     money(v)])
+    for col in (2, 3):  # numbers right-aligned
+        w = max([_width(heads[col])] + [len(r[col]) for r in rows])
+        for r in rows:
+            r[col] = r[col].rjust(w)
+    print(table(heads, rows, [None, None, None, None]))
+    frame_reasons = ledger.reason[ledger.amount == 0]
+    if frame_reasons.size:
+        from model.policy.core import REASONS
+
+        print()
+        print(t("zero_reasons", lang))
+        for code in sorted(set(frame_reasons.tolist())):
+            n = int((frame_reasons == code).sum())
+            print(f"  {reason_label(REASONS[code], lang)}: {n}")
+    return 0
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+
+def _policy(args: argparse.Namespace):
+    from model.policy.overrides import policy_from_file
+    from model.policy.spec import load_policy
+
+    scenario = getattr(args, "scenario", None)
+    return policy_from_file(scenario) if scenario else load_policy()
+
+
+def _compare():
+    """`parksim compare` and `parksim scenarios` live in model/compare.py."""
+    from model import compare
+
+    return compare
+
+
+def _calibrate():
+    """`parksim calibrate` lives in model/calibration/command.py."""
+    from model.calibration import command
+
+    return command
+
+
+def _run_cmd():
+    """`parksim run` lives in model/report/run_command.py; imported only when used."""
+    from model.report import run_command
+
+    return run_command
+
+
+def _dashboard():
+    """`parksim dashboard` lives in model/dashboard/command.py; imported only when used."""
+    from model.dashboard import command
+
+    return command
+
+
+def _sensitivity():
+    """`parksim sensitivity` lives in model/sensitivity/command.py; imported only when used."""
+    from model.sensitivity import command
+
+    return command
+
+
+# -- registry and dispatch ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("policy", "print the award clauses, switches and validity window",
+            _args_policy, cmd_policy),
+    Command("awards", "compute the award ledger for an events CSV",
+            _args_awards, cmd_awards),
+    Command("run", "Monte Carlo of a scenario: P(targets), cost, additionality, figures",
+            lambda p: _run_cmd().cli_arguments(p), lambda a: _run_cmd().run_from_args(a)),
+    Command("compare", "scenarios side by side on common random numbers",
+            lambda p: _compare().args_compare(p), lambda a: _compare().cmd_compare(a)),
+    Command("scenarios", "list the shipped scenarios with their purpose lines",
+            lambda p: _compare().args_scenarios(p), lambda a: _compare().cmd_scenarios(a)),
+    Command("dashboard", "serve the policy dashboard on 127.0.0.1 (Solara, in the browser)",
+            lambda p: _dashboard().add_arguments(p), lambda a: _dashboard().run(a)),
+    Command("sensitivity", "SALib study of a scenario: indices, noise, convergence, PRIM boxes",
+            lambda p: _sensitivity().add_arguments(p), lambda a: _sensitivity().run(a)),
+    Command("calibrate", "ABC calibration to the known facts, then posterior predictive checks",
+            lambda p: _calibrate().cli_arguments(p), lambda a: _calibrate().run_from_args(a)),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser; `--lang` works before or after the subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="parksim",
+        description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="output language")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for c in COMMANDS:
+        p = sub.add_parser(c.name, help=c.help, description=c.help)
+        # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
+        p.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS,
+                       help="output language")
+        c.add_arguments(p)
+        p.set_defaults(_run=c.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `parksim` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args._run(args)
+    except InputError as e:
+        print(t("error", "en", msg=e), file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `parksim policy | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Apply a scenario's `[policy]` table to a `Policy`, rejecting anything the data does not know.
+
+A what-if is only as good as its input: a misspelt switch or parameter that were silently
+ignored would report the baseline's cost under the scenario's name. So every key is checked
+against switches.toml and the clause files, and an error names the file, the key path and the
+nearest valid key. The scenario module (issue 5) reuses `apply_policy_overrides`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from model.errors import InputError, suggest
+from model.policy.spec import Policy, load_policy
+
+POLICY_KEYS = ("enabled", "end", "switches", "clauses")
+CLAUSE_KEYS = ("enabled", "end")
+# Top-level scenario keys that do not change the policy; `parksim awards` reads past them.
+SCENARIO_KEYS = ("name", "purpose", "purpose_zh", "notes", "extends", "run", "parameters",
+                 "population", "budget", "policy")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _date(v: Any, file: str, where: str) -> dt.date:
+    if isinstance(v, dt.datetime) or not isinstance(v, dt.date):
+        raise InputError(file, where, "a TOML date such as 2023-12-31", v)
+    return v
+
+
+def _switch_value(policy: Policy, name: str, v: Any, file: str, where: str) -> Any:
+    s = policy.switches[name]
+    if s.choices is not None:
+        # True == 1 in Python, so compare types too: `honour_after_window = 1` is a typo.
+        if not any(type(v) is type(c) and v == c for c in s.choices):
+            raise InputError(file, where, "one of " + ", ".join(
+                str(c).lower() if isinstance(c, bool) else repr(c) for c in s.choices), v)
+        return v
+    lo, hi = s.range if s.range is not None else (0.0, float("inf"))
+    if not _is_number(v) or not lo <= v <= hi:
+        raise InputError(file, where, f"a number from {lo:g} to {hi:g} ({s.unit})".rstrip(" ()"),
+                         v)
+    return float(v)
+
+
+def apply_policy_overrides(policy: Policy, table: dict, file: str,
+                           handled: Iterable[str] = ()) -> Policy:
+    """`policy` with the overrides of a scenario's `[policy]` table applied.
+
+    `handled` lists extra keys of the table that the caller deals with itself (skipped here).
+    """
+    file = str(file)
+    if not isinstance(table, dict):
+        raise InputError(file, "policy", "a table", table)
+    valid = (*POLICY_KEYS, *handled)
+    for key in table:
+        if key not in valid:
+            raise InputError(file, f"policy.{key}", "one of " + ", ".join(valid)
+                             + suggest(key, valid), key)
+    if "enabled" in table:
+        if not isinstance(table["enabled"], bool):
+            raise InputError(file, "policy.enabled", "true or false", table["enabled"])
+        if not table["enabled"]:
+            policy = policy.without_awards()
+    if "end" in table:
+        end = _date(table["end"], file, "policy.end")
+        if end < policy.start:
+            raise InputError(file, "policy.end", f"a date on or after {policy.start}", end)
+        policy = policy.with_window(end)
+
+    switches = table.get("switches", {})
+    if not isinstance(switches, dict):
+        raise InputError(file, "policy.switches", "a table of switch = value", switches)
+    values = {}
+    for name, v in switches.items():
+        where = f"policy.switches.{name}"
+        if name not in policy.switches:
+            raise InputError(file, where, "a switch of model/policy/switches.toml"
+                             + suggest(name, policy.switches), name)
+        values[name] = _switch_value(policy, name, v, file, where)
+    policy = policy.with_switches(**values)
+
+    clauses = table.get("clauses", {})
+    if not isinstance(clauses, dict):
+        raise InputError(file, "policy.clauses", "tables [policy.clauses.<ID>]", clauses)
+    for cid, over in clauses.items():
+        if cid not in policy.clauses:
+            raise InputError(file, f"policy.clauses.{cid}", "a clause id such as P4"
+                             + suggest(cid, policy.clauses), cid)
+        if not isinstance(over, dict):
+            raise InputError(file, f"policy.clauses.{cid}", "a table of parameter = number",
+                             over)
+        policy = _clause_overrides(policy, cid, over, file)
+    return policy
+
+
+def _clause_overrides(policy: Policy, cid: str, over: dict, file: str) -> Policy:
+    params = policy.clauses[cid].params
+    valid = (*params, *CLAUSE_KEYS)
+    for key, v in over.items():
+        where = f"policy.clauses.{cid}.{key}"
+        if key == "enabled":
+            if not isinstance(v, bool):
+                raise InputError(file, where, "true or false", v)
+            policy = policy.with_clause(cid, enabled=v)
+        elif key == "end":
+            policy = policy.with_clause(cid, end=_date(v, file, where))
+        elif key in params:
+            share = params[key].unit.startswith("share")
+            if not _is_number(v) or v < 0 or (share and v > 1):
+                raise InputError(file, where, ("a share from 0 to 1" if share else
+                                               "a non-negative number")
+                                 + f" ({params[key].unit})", v)
+            policy = policy.with_param(cid, key, float(v))
+        else:
+            raise InputError(file, where, f"a parameter of {cid} ({', '.join(valid)})"
+                             + suggest(key, valid), key)
+    return policy
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(path, "file", "an existing scenario TOML file", "no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(path, "TOML syntax", "a valid TOML file", str(e)) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "file", "UTF-8 TOML text", "undecodable bytes") from None
+
+
+def _policy_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
+    """The `[policy]` tables of `path` and the files it extends, parents first."""
+    path = path.resolve()
+    if path in seen:
+        raise InputError(path, "extends", "no cycle of extends", " -> ".join(map(str, seen)))
+    raw = _read(path)
+    for key in raw:
+        if key not in SCENARIO_KEYS:
+            raise InputError(path, key, "a scenario key (" + ", ".join(SCENARIO_KEYS) + ")"
+                             + suggest(key, SCENARIO_KEYS), key)
+    out: list[tuple[str, dict]] = []
+    if "extends" in raw:
+        if not isinstance(raw["extends"], str):
+            raise InputError(path, "extends", "a file name relative to this file", raw["extends"])
+        out += _policy_tables(path.parent / raw["extends"], (*seen, path))
+    if "policy" in raw:
+        out.append((str(path), raw["policy"]))
+    return out
+
+
+def policy_from_file(path: str | Path, policy: Policy | None = None) -> Policy:
+    """The policy a scenario file describes (its `extends` chain applied, parents first).
+
+    Only the `[policy]` part matters to the award calculator; the rest of a scenario (run
+    settings, behaviour parameters, budget) is read past here and validated by model.scenario.
+    """
+    policy = load_policy() if policy is None else policy
+    for file, table in _policy_tables(Path(path)):
+        policy = apply_policy_overrides(policy, table, file)
+    return policy

@@ -259,11 +259,12 @@ def cmd_awards(args: argparse.Namespace) -> int:
 
 
 def _policy(args: argparse.Namespace):
-    from model.policy.overrides import policy_from_file
+    """The policy of `--scenario FILE` (validated, extends resolved), or the 2020 text."""
     from model.policy.spec import load_policy
+    from model.scenario import load_scenario
 
     scenario = getattr(args, "scenario", None)
-    return policy_from_file(scenario) if scenario else load_policy()
+    return load_scenario(scenario).policy if scenario else load_policy()
 
 
 def _compare():

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from model.errors import InputError
-from model.policy.overrides import apply_policy_overrides, policy_from_file
+from model.policy.overrides import apply_policy_overrides
 from model.policy.spec import load_policy
+from model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "model" / "policy" / "source" / "changji_policy_2020.zh.txt"
@@ -208,21 +209,19 @@ def test_scenario_file_with_extends(tmp_path):
     (tmp_path / "child.toml").write_text(
         'name = "c"\nextends = "base.toml"\n[run]\nseed = 1\n'
         '[policy.clauses.P6c]\naward = 30.0\n')
-    p = policy_from_file(tmp_path / "child.toml")
+    p = load_scenario(tmp_path / "child.toml").policy
     assert p.switch("p3_followon") == "per_year" and p.value("P6c", "award") == 30.0
     (tmp_path / "loop.toml").write_text('extends = "loop.toml"\n')
     with pytest.raises(InputError, match="cycle"):
-        policy_from_file(tmp_path / "loop.toml")
+        load_scenario(tmp_path / "loop.toml")
     (tmp_path / "typo.toml").write_text('[polcy.switches]\np1_award = 1.0\n')
     with pytest.raises(InputError, match="did you mean 'policy'"):
-        policy_from_file(tmp_path / "typo.toml")
+        load_scenario(tmp_path / "typo.toml")
 
 
 @pytest.mark.parametrize("name", ["first_year_all", "p3_per_year", "hte_award_doubled",
                                   "early_end_2023", "no_policy", "p12_half"])
 def test_project_scenarios_load(name):
     path = ROOT / "scenarios" / f"{name}.toml"
-    if not path.exists():
-        pytest.skip("scenario file not in this tree")
-    p = policy_from_file(path)
+    p = load_scenario(path).policy
     assert p != POLICY

@@ -9,19 +9,15 @@ nearest valid key. The scenario module (issue 5) reuses `apply_policy_overrides`
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from model.errors import InputError, suggest
-from model.policy.spec import Policy, load_policy
+from model.policy.spec import Policy
 
 POLICY_KEYS = ("enabled", "end", "switches", "clauses")
 CLAUSE_KEYS = ("enabled", "end")
 # Top-level scenario keys that do not change the policy; `parksim awards` reads past them.
-SCENARIO_KEYS = ("name", "purpose", "purpose_zh", "notes", "extends", "run", "parameters",
-                 "population", "budget", "policy")
 
 
 def _is_number(v: Any) -> bool:
@@ -121,48 +117,4 @@ def _clause_overrides(policy: Policy, cid: str, over: dict, file: str) -> Policy
         else:
             raise InputError(file, where, f"a parameter of {cid} ({', '.join(valid)})"
                              + suggest(key, valid), key)
-    return policy
-
-
-def _read(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError(path, "file", "an existing scenario TOML file", "no such file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(path, "TOML syntax", "a valid TOML file", str(e)) from None
-    except UnicodeDecodeError:
-        raise InputError(path, "file", "UTF-8 TOML text", "undecodable bytes") from None
-
-
-def _policy_tables(path: Path, seen: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
-    """The `[policy]` tables of `path` and the files it extends, parents first."""
-    path = path.resolve()
-    if path in seen:
-        raise InputError(path, "extends", "no cycle of extends", " -> ".join(map(str, seen)))
-    raw = _read(path)
-    for key in raw:
-        if key not in SCENARIO_KEYS:
-            raise InputError(path, key, "a scenario key (" + ", ".join(SCENARIO_KEYS) + ")"
-                             + suggest(key, SCENARIO_KEYS), key)
-    out: list[tuple[str, dict]] = []
-    if "extends" in raw:
-        if not isinstance(raw["extends"], str):
-            raise InputError(path, "extends", "a file name relative to this file", raw["extends"])
-        out += _policy_tables(path.parent / raw["extends"], (*seen, path))
-    if "policy" in raw:
-        out.append((str(path), raw["policy"]))
-    return out
-
-
-def policy_from_file(path: str | Path, policy: Policy | None = None) -> Policy:
-    """The policy a scenario file describes (its `extends` chain applied, parents first).
-
-    Only the `[policy]` part matters to the award calculator; the rest of a scenario (run
-    settings, behaviour parameters, budget) is read past here and validated by model.scenario.
-    """
-    policy = load_policy() if policy is None else policy
-    for file, table in _policy_tables(Path(path)):
-        policy = apply_policy_overrides(policy, table, file)
     return policy

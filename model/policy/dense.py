@@ -62,9 +62,9 @@ def dense_awards(policy: Policy, year: int, ev: dict[str, np.ndarray], on: np.nd
                 continue
             p = c.params
             a, _, _ = rate_award(
-                x, policy.value(cid, "rate"),
-                policy.value(cid, "cap_per_item") if "cap_per_item" in p else np.inf,
-                policy.value(cid, "min_amount") if "min_amount" in p else 0.0)
+                x, _lift(policy.value(cid, "rate"), x),
+                _lift(policy.value(cid, "cap_per_item"), x) if "cap_per_item" in p else np.inf,
+                _lift(policy.value(cid, "min_amount"), x) if "min_amount" in p else 0.0)
             if a.ndim == 3:
                 a = a.sum(axis=2)
             a = a * w
@@ -93,6 +93,12 @@ def dense_awards(policy: Policy, year: int, ev: dict[str, np.ndarray], on: np.nd
                 if policy.payable(cid, year + offset):
                     out.append(Award(ci, KIND[k], offset, amount * x * w))
     return out
+
+
+def _lift(v, x: np.ndarray):
+    """A per-run lever (B, 1) against per-item events (B, U, K): add the item axis."""
+    v = np.asarray(v, np.float64)
+    return v[..., None] if v.ndim == 2 and x.ndim == 3 else v
 
 
 def dense_to_events(policy: Policy, year: int, ev: dict[str, np.ndarray]) -> Events:

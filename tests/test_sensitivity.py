@@ -197,3 +197,19 @@ def test_cli_writes_results_and_rejects_bad_input(tmp_path, capsys):
     text = (out / "summary.md").read_text()
     assert "主要影响因素" in text and "沿用已有分块32次" in text
     assert Path(out / "chunks").is_dir()
+
+
+@pytest.mark.parametrize("method", ["morris", "pawn"])  # delta: too slow in SALib 1.6 for here
+def test_other_methods_on_ishigami(tmp_path, method):
+    fs, outs, sp, ctx = _ishigami()
+    d = make_design(method, sp, {"morris": 64, "pawn": 256}[method], 7)
+    assert np.array_equal(make_design(method, sp, 16, 7).X, d.X[: 16 * d.step])  # prefixes
+    data = run_design(ctx, d, tmp_path, {"m": method}, progress=False)
+    an = analyse(sp, d, data.mean, data.var, data.bsum, 1, outs, seed=3, resamples=10)
+    prim = {"morris": "mu_star", "pawn": "PAWN_median"}[method]
+    e = an.indices[(an.indices["output"] == "y") & (an.indices["index"] == prim)]
+    v = e.set_index("factor")
+    assert np.isfinite(v["value"]).all() and (v["lower"] <= v["upper"]).all()
+    assert v.loc["x2", "value"] > v.loc["x3", "value"] if method != "morris" else \
+        v.loc["x1", "value"] > 0.5
+    assert sorted(set(an.convergence["N"]))[-1] == d.N

@@ -13,6 +13,8 @@ WIDE, is flagged.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +108,13 @@ def _one(problem: ProblemSpec, method: str, X: np.ndarray, y: np.ndarray, *,
             out.append((n, "sigma", float(r["sigma"][i]), np.nan, np.nan))
             out.append((n, "mu", float(r["mu"][i]), np.nan, np.nan))
     elif method == "delta":
-        r = delta_analyze.analyze(problem, X, y, num_resamples=resamples, conf_level=conf,
-                                  seed=seed)
-        for k in ("delta", "S1"):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            r = delta_analyze.analyze(problem, X, y, num_resamples=resamples,
+                                      conf_level=conf, seed=seed, method="all")
+        # delta: Borgonovo's estimator as SALib's "raw" variant computes it
+        for k, key in (("delta", "delta_raw"), ("S1", "S1")):
             for i, n in enumerate(names):
-                v, c = float(r[k][i]), float(r[f"{k}_conf"][i])
+                v, c = float(r[key][i]), float(r[f"{key}_conf"][i])
                 out.append((n, k, v, v - c, v + c))
     elif method == "pawn":
         r = pawn_analyze.analyze(problem, X, y, S=PAWN_SLICES, seed=seed)
@@ -137,7 +141,8 @@ def analyse(problem: ProblemSpec, design: Design, mean: np.ndarray, var: np.ndar
     method = design.method
     noise = noise_table(mean, var, bsum, R, outputs)
     conv_rows, idx_rows, rank_rows = [], [], []
-    sizes = convergence_sizes(method, design.N)
+    # SALib 1.6's delta takes ~20 s per output even at N = 128: indices at N only
+    sizes = convergence_sizes(method, design.N) if method != "delta" else [design.N]
     prim = PRIMARY[method]
     for o, name in enumerate(outputs):
         nz = noise.iloc[o]

@@ -26,7 +26,7 @@ MAX_LIMITS = 4  # limits named in the sentence; the CSV keeps all of them
 @dataclass
 class Box:
     output: str
-    status: str  # "box" | "always" | "rarely" | "no box" | "unavailable"
+    status: str  # "box" | "always" | "mostly" | "rarely" | "no box" | "unavailable"
     successes: int
     points: int
     coverage: float = np.nan
@@ -56,13 +56,16 @@ def find_boxes(X: np.ndarray, names: list[str], mean: np.ndarray, outputs, targe
         if k < MIN_SUCCESSES:
             out.append(Box(name, "rarely", k, n))
             continue
+        if k >= LIKELY * n:  # the whole design is already such a box
+            out.append(Box(name, "mostly", k, n, 1.0, k / n, 1.0, []))
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             p = prim.Prim(x, y)
             box = p.find_box()
-        traj = box.peeling_trajectory
-        ok = traj[traj["density"] >= LIKELY]
-        if box is None or ok.empty:
+        traj = None if box is None else box.peeling_trajectory
+        ok = None if traj is None else traj[traj["density"] >= LIKELY]
+        if ok is None or ok.empty:
             out.append(Box(name, "no box", k, n))
             continue
         i = int(ok["coverage"].idxmax())
@@ -94,6 +97,8 @@ def _describe(box: Box, lang: str) -> str:
         return t("disc_unavailable", lang, target=target)
     if box.status == "always":
         return t("disc_always", lang, target=target)
+    if box.status == "mostly":
+        return t("disc_mostly", lang, target=target, share=f"{box.density:.0%}")
     if box.status == "rarely":
         return t("disc_rarely", lang, target=target, k=box.successes, n=box.points)
     if box.status == "no box" or not box.limits:

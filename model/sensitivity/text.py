@@ -75,6 +75,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "and": {"en": " and ", "zh": "且"},
     "disc_always": {"en": "{target} is met with P ≥ 0.8 at every design point.",
                     "zh": "{target}在所有设计点的达成概率均≥0.8。"},
+    "disc_mostly": {"en": "{target} is met with P ≥ 0.8 at {share} of the design points, "
+                          "anywhere in the factor space: no region needs to be singled out.",
+                    "zh": "{target}在{share}的设计点达成概率≥0.8,遍布整个因子空间,无需划定区域。"},
     "disc_rarely": {"en": "{target} is rarely likely: P ≥ 0.8 at {k} of {n} design points, too "
                           "few for a box.",
                     "zh": "{target}很少较可能达成:{n}个设计点中仅{k}个达成概率≥0.8,"

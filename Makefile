@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 $$HOME/.pyenv/versions/
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint bench clean check-python
+.PHONY: run test lint bench clean check-python fonts
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -35,6 +35,20 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/award_core.py
+
+# Best effort, never required: a CJK font so figures can be labelled in Chinese (without one
+# they fall back to English). Installs Debian's fonts-noto-cjk only when running as root.
+fonts:
+	@if command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q .; then \
+	  echo "CJK font present: $$(fc-list :lang=zh family | head -n 1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk; } \
+	  || echo "warning: could not install fonts-noto-cjk; figures will be labelled in English"; \
+	else \
+	  echo "warning: no CJK font; install fonts-noto-cjk (Debian/Ubuntu) for Chinese figure labels"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

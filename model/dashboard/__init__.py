@@ -1,0 +1,1 @@
+"""`parksim dashboard`: a Solara web app to move policy levers and see targets and costs."""

@@ -1,0 +1,166 @@
+"""`parksim dashboard [SCENARIO] [--port P]`: serve the dashboard on 127.0.0.1 until stopped.
+
+The app runs in a child process (`python -m solara run model.dashboard.app`, production
+mode: no reloader) in its own session, so stopping it also stops its worker pool. This
+process checks the scenario first (a bad file gives one line and exit status 2), waits until
+the server answers, prints the address, and on Ctrl-C or SIGTERM stops the server: SIGTERM,
+then SIGKILL to the whole group if it has not exited within a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from model.dashboard import compute
+from model.errors import InputError
+
+HOST = "127.0.0.1"  # never 0.0.0.0: the dashboard is for the person at this machine
+START_TIMEOUT = 180.0  # seconds for the server to answer (first start compiles nothing, but
+# imports Solara, Mesa and the model, and a busy machine is slow)
+STOP_TIMEOUT = 10.0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="scenario TOML file or a name in scenarios/ (default: baseline)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--replications", "-R", type=int, default=compute.FAST_R,
+                   help=f"replications of the first answer (default {compute.FAST_R})")
+    p.add_argument("--idle-replications", type=int, default=compute.IDLE_R,
+                   help=f"replications the answer is refined to when idle (default "
+                        f"{compute.IDLE_R})")
+    p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
+    p.add_argument("--save-dir", type=Path, default=Path("results/dashboard/scenarios"),
+                   help="where 'Save as scenario' writes (default results/dashboard/scenarios)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _check_port(port: int) -> None:
+    if not 0 < port < 65536:
+        raise InputError("--port", "port", "a port number from 1 to 65535", port)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            raise InputError("--port", "port", f"a free port on {HOST}", port) from None
+
+
+def _msg(key: str, lang: str, **fmt) -> str:
+    from model.dashboard.text import tr
+
+    return tr(f"cmd_{key}", lang, **fmt)
+
+
+def server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "solara", "run", "model.dashboard.app", "--host", HOST,
+            "--port", str(port), "--production", "--no-open", "--no-check-version",
+            "--log-level", "warning"]
+
+
+def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FAST_R,
+          idle_replications: int = compute.IDLE_R, seed: int | None = None, workers: int = 2,
+          save_dir: Path = Path("results/dashboard/scenarios"),
+          log=None) -> tuple[subprocess.Popen, str]:
+    """Check the inputs, start the server, wait until it answers: (process, address)."""
+    from model.scenario import load_scenario, scenario_path
+
+    path = scenario_path(scenario).resolve()
+    sc = load_scenario(path)
+    if replications < 1 or idle_replications < 1:
+        raise InputError("--replications", "replications", "at least 1",
+                         min(replications, idle_replications))
+    if port:
+        _check_port(port)
+    else:
+        port = free_port()
+    env = {**os.environ, "PARKSIM_DASHBOARD_SCENARIO": str(path),
+           "PARKSIM_DASHBOARD_R": str(replications),
+           "PARKSIM_DASHBOARD_IDLE_R": str(idle_replications),
+           "PARKSIM_DASHBOARD_SEED": str(sc.seed if seed is None else seed),
+           "PARKSIM_DASHBOARD_WORKERS": str(workers),
+           "PARKSIM_DASHBOARD_SAVE_DIR": str(Path(save_dir).resolve()),
+           # offline and private: no telemetry; the cookie notice concerns https embedding
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           "PYTHONWARNINGS": "ignore:Cookies with samesite:UserWarning"}
+    proc = subprocess.Popen(server_command(port), env=env, start_new_session=True,
+                            stdout=log, stderr=log)
+    url = f"http://{HOST}:{port}/"
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return proc, url
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"the dashboard did not answer at {url} within "
+                               f"{START_TIMEOUT:.0f} s")
+        time.sleep(0.3)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server and everything it started (its own process group).
+
+    SIGTERM to the server first: it closes its connections and its worker pool; whatever
+    is left of the group after STOP_TIMEOUT gets SIGKILL."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # workers left behind, if any
+    proc.wait()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:  # until the kernel has removed the whole group
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.1)
+
+
+def _raise_exit(signum, frame):  # noqa: ARG001
+    raise SystemExit(128 + signum)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The `dashboard` command: serve until Ctrl-C or SIGTERM."""
+    lang = getattr(args, "lang", "en")
+    print(_msg("starting", lang, name=args.scenario), flush=True)
+    proc, url = start(args.scenario, port=args.port, replications=args.replications,
+                      idle_replications=args.idle_replications, seed=args.seed,
+                      workers=args.workers, save_dir=args.save_dir)
+    old = signal.signal(signal.SIGTERM, _raise_exit)
+    try:
+        print(_msg("ready", lang, url=url), flush=True)
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(proc)
+        signal.signal(signal.SIGTERM, old)
+        print(_msg("stopped", lang), flush=True)
+    return 0

@@ -77,8 +77,10 @@ def server_command(port: int) -> list[str]:
 def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FAST_R,
           idle_replications: int = compute.IDLE_R, seed: int | None = None, workers: int = 2,
           save_dir: Path = Path("results/dashboard/scenarios"),
-          log=None) -> tuple[subprocess.Popen, str]:
-    """Check the inputs, start the server, wait until it answers: (process, address)."""
+          log=None, announce=None) -> tuple[subprocess.Popen, str]:
+    """Check the inputs, start the server, wait until it answers: (process, address).
+
+    `announce(scenario_name)` is called once the inputs are known to be good."""
     from model.scenario import load_scenario, scenario_path
 
     path = scenario_path(scenario).resolve()
@@ -90,6 +92,8 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
         _check_port(port)
     else:
         port = free_port()
+    if announce:
+        announce(sc.name)
     env = {**os.environ, "PARKSIM_DASHBOARD_SCENARIO": str(path),
            "PARKSIM_DASHBOARD_R": str(replications),
            "PARKSIM_DASHBOARD_IDLE_R": str(idle_replications),
@@ -149,10 +153,11 @@ def _raise_exit(signum, frame):  # noqa: ARG001
 def run(args: argparse.Namespace) -> int:
     """The `dashboard` command: serve until Ctrl-C or SIGTERM."""
     lang = getattr(args, "lang", "en")
-    print(_msg("starting", lang, name=args.scenario), flush=True)
     proc, url = start(args.scenario, port=args.port, replications=args.replications,
                       idle_replications=args.idle_replications, seed=args.seed,
-                      workers=args.workers, save_dir=args.save_dir)
+                      workers=args.workers, save_dir=args.save_dir,
+                      announce=lambda name: print(_msg("starting", lang, name=name),
+                                                  flush=True))
     old = signal.signal(signal.SIGTERM, _raise_exit)
     try:
         print(_msg("ready", lang, url=url), flush=True)

@@ -69,8 +69,8 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     for lo in range(0, B, chunk):
         sl = slice(lo, min(lo + chunk, B))
         pc = {k: (np.asarray(v)[sl].reshape(-1, 1) if np.ndim(v) else v) for k, v in p.items()}
-        jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), policy, layout, t7_count_from,
-                     budget))
+        jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), _slice_policy(policy, sl, B),
+                     layout, t7_count_from, budget))
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -92,6 +92,17 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     fis = Fiscal(*(np.concatenate([getattr(q[2], a) for q in parts])
                    for a in ("claims", "paid", "committed", "carried", "dropped")))
     return BatchResult(layout.years, ind, counts, fis, layout, policy)
+
+
+def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:
+    """The policy for runs `sl`: clause values given per run ((B,) or (B, 1)) are cut too."""
+    out = policy
+    for cid, c in policy.clauses.items():
+        for name, prm in c.params.items():
+            v = prm.value
+            if np.ndim(v) and np.shape(v)[0] == B:
+                out = out.with_param(cid, name, np.asarray(v).reshape(B, 1)[sl])
+    return out
 
 
 def _run_job(job):

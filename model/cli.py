@@ -333,8 +333,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser; `--lang` works before or after the subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; `--lang` works before or after the subcommand.
+
+    Only the subcommand named in `argv` gets its arguments (and imports its module), so
+    `parksim policy` does not pay for loading the dashboard or the sensitivity tools.
+    """
+    names = {c.name for c in COMMANDS}
+    wanted = next((a for a in argv if a in names), None) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="parksim",
         description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
@@ -345,14 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
         # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
         p.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS,
                        help="output language")
-        c.add_arguments(p)
+        if argv is None or c.name == wanted:
+            c.add_arguments(p)
         p.set_defaults(_run=c.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `parksim` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args._run(args)
     except InputError as e:

@@ -1,15 +1,12 @@
 """The three figures of a run, drawn from its tidy tables (so a notebook can redraw them from
 the CSVs): fan charts of the nine indicators, outlay by year and clause, P(target met).
 
-Chinese labels need a CJK font; when none is installed (`fc-list :lang=zh` finds nothing)
-the figures fall back to English rather than print empty boxes.
+Chinese labels need a CJK font; when none is installed the figures fall back to English
+rather than print empty boxes (model.fonts).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from functools import cache
 from pathlib import Path
 
 import matplotlib
@@ -19,41 +16,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from model.fonts import figure_lang  # noqa: E402
 from model.report.i18n import t  # noqa: E402
 from model.targets import TARGET_IDS, load_targets  # noqa: E402
 
 COLORS = {"policy": "#1f77b4", "counterfactual": "#7f7f7f"}
 DPI = 90
-
-
-@cache
-def cjk_font() -> str | None:
-    """A font family with Chinese glyphs that matplotlib can use, or None."""
-    fc = shutil.which("fc-list")
-    if not fc:
-        return None
-    try:
-        out = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True,
-                             timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    from matplotlib import font_manager
-
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    for line in out.splitlines():
-        for fam in line.split(","):
-            if fam.strip() in known:
-                return fam.strip()
-    return None
-
-
-def figure_lang(lang: str) -> str:
-    """The language figures are labelled in: Chinese only when a CJK font exists."""
-    if lang == "zh" and cjk_font():
-        plt.rcParams["font.sans-serif"] = [cjk_font(), *plt.rcParams["font.sans-serif"]]
-        plt.rcParams["axes.unicode_minus"] = False
-        return "zh"
-    return "en"
 
 
 def _label(tid: str, lang: str) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from model.errors import InputError
+from model.fonts import figure_lang
 from model.sensitivity import discovery, plots
 from model.sensitivity.analyse import NOISE_DOMINATES, NOISE_WARN, PRIMARY, WIDE, Analysis, analyse
 from model.sensitivity.design import METHODS, check_size, make_design
@@ -167,7 +168,7 @@ def _write(rep: Report, scenario, fs, method, groups, seed, lang, workers, sched
                                                                 index=False)
         (tmp / "problem.json").write_text(json.dumps(rep.problem, indent=1, default=str))
         fig = tmp / "figures"
-        lang_fig = _figure_lang(lang)
+        lang_fig = figure_lang(lang)
         plots.bars(an.indices, method, fig / f"{method}_indices.png", lang_fig)
         if method == "sobol":
             plots.heatmap(an.indices, "ST", fig / "st_heatmap.png", lang_fig)
@@ -193,17 +194,6 @@ def _write(rep: Report, scenario, fs, method, groups, seed, lang, workers, sched
                 os.replace(tmp / name, dst)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _figure_lang(lang: str) -> str:
-    """Chinese figure labels only where a CJK font exists (model.fonts), else English."""
-    if lang != "zh":
-        return lang
-    try:
-        from model.fonts import figure_lang
-    except ImportError:
-        return "en"
-    return figure_lang(lang)
 
 
 def summary(rep: Report, scenario, fs, method, groups, seed, lang, backend, command) -> str:

@@ -136,11 +136,20 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def t(key: str, lang: str = "en", **fmt: Any) -> str:
-    """The message `key` in `lang`, formatted; English if the Chinese text is missing."""
-    entry = MESSAGES[key]
+def lookup(catalogue: Mapping[str, Mapping[str, str]], key: str, lang: str = "en",
+           **fmt: Any) -> str:
+    """`key` of a message catalogue in `lang`, formatted; English if the Chinese is missing.
+
+    Each part of parksim (CLI, report, sensitivity, dashboard) keeps its own catalogue; this
+    is the one way they are read."""
+    entry = catalogue[key]
     text = entry.get(check_lang(lang)) or entry["en"]
     return text.format(**fmt) if fmt else text
+
+
+def t(key: str, lang: str = "en", **fmt: Any) -> str:
+    """The CLI message `key` in `lang`, formatted."""
+    return lookup(MESSAGES, key, lang, **fmt)
 
 
 def label(d: Mapping[str, str] | str | None, lang: str = "en") -> str:

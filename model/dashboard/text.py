@@ -104,11 +104,9 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def tr(key: str, lang: str = "en", **fmt: Any) -> str:
     """The dashboard text `key` in `lang`; falls back to model.i18n, then to the key."""
-    entry = STRINGS.get(key)
-    if entry is None:
-        return i18n.t(key, lang, **fmt) if key in i18n.MESSAGES else key
-    text = entry.get(lang) or entry["en"]
-    return text.format(**fmt) if fmt else text
+    if key in STRINGS:
+        return i18n.lookup(STRINGS, key, lang, **fmt)
+    return i18n.t(key, lang, **fmt) if key in i18n.MESSAGES else key
 
 
 def choice_label(value: Any, lang: str) -> str:

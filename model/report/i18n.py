@@ -6,6 +6,8 @@ Chinese fall back to English rather than fail.
 
 from __future__ import annotations
 
+from model.i18n import lookup
+
 LANGS = ("en", "zh")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -119,7 +121,5 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def t(key: str, lang: str = "en", **fmt) -> str:
-    """The string for `key` in `lang` (English if missing), formatted with `fmt`."""
-    entry = STRINGS[key]
-    s = entry.get(lang) or entry["en"]
-    return s.format(**fmt) if fmt else s
+    """The report string `key` in `lang`, formatted with `fmt`."""
+    return lookup(STRINGS, key, lang, **fmt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from model.i18n import lookup
+
 MESSAGES: dict[str, dict[str, str]] = {
     "title": {"en": "Sensitivity study: {scenario}", "zh": "敏感性分析:{scenario}"},
     "meta": {"en": "Method **{method}**, N = {N} ({rows} design points), R = {R} replications "
@@ -122,8 +124,8 @@ OUTPUT_LABELS = {
 
 
 def t(key: str, lang: str = "en", **fmt) -> str:
-    m = MESSAGES[key]
-    return m.get(lang, m["en"]).format(**fmt)
+    """The sensitivity study's message `key` in `lang`, formatted."""
+    return lookup(MESSAGES, key, lang, **fmt)
 
 
 def output_label(name: str, lang: str = "en") -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from model.batch import replication_seeds, roots_from_seeds, run_batch
+from model.calibration.posterior import posterior_params, replication_params, replication_spec
 from model.policy.core import KIND_CODES
 from model.policy.spec import Policy, load_policy
 from model.targets import TARGET_IDS, load_targets
@@ -121,18 +122,21 @@ def monte_carlo(scenario_or_args: Any, replications: int | None = None, seed: in
     if R < 1:
         raise ValueError("replications must be at least 1")
     seeds = replication_seeds(S, R)
+    draws = posterior_params(s, R, S)  # [run] posterior: one parameter set per replication
     shared = not spec.policy.any_enabled
     if engine == "batch":
-        arrays = _run_batch_engine(spec, seeds, shared, max(1, int(chunk)), workers, progress)
+        arrays = _run_batch_engine(spec, seeds, shared, max(1, int(chunk)), workers, progress,
+                                   draws)
     elif engine == "mesa":
-        arrays = _run_mesa_engine(spec, seeds, shared, progress)
+        arrays = _run_mesa_engine(spec, seeds, shared, progress, draws)
     else:
         raise ValueError(f"engine must be 'batch' or 'mesa', got {engine!r}")
     ind, claims, paid, committed, carried, dropped, years = arrays
     exp = Experiment(spec, S, R, engine, years, tuple(spec.policy.clause_ids), ind, claims, paid,
                      committed, shared, carried=carried, dropped=dropped)
     n_led = min(R, max(ledger_reps, cap_reps))
-    exp.ledgers = {r: _ledger(spec, seeds[r]) for r in range(n_led)}
+    exp.ledgers = {r: _ledger(replication_spec(spec, draws, r), seeds[r])
+                   for r in range(n_led)}
     exp.ledger_check = _check_ledgers(exp)
     return exp
 
@@ -142,20 +146,24 @@ def n_runs(scenario_or_args: Any, replications: int) -> int:
     return replications * (1 if not as_spec(scenario_or_args).policy.any_enabled else 2)
 
 
-def _run_batch_engine(spec: RunSpec, seeds, shared: bool, chunk: int, workers: int, progress):
+def _run_batch_engine(spec: RunSpec, seeds, shared: bool, chunk: int, workers: int, progress,
+                      draws: dict | None = None):
     R = len(seeds)
     roots = roots_from_seeds(seeds)
     parts = []
     for lo in range(0, R, chunk):
         r = roots[lo:lo + chunk]
         n = r.size
+        rows = np.arange(lo, lo + n)
         if shared:
-            res = run_batch(r, on=np.ones(n), workers=workers, progress=progress,
-                            **spec.kwargs())
+            kw = {**spec.kwargs(), "params": replication_params(spec.params, draws, rows)}
+            res = run_batch(r, on=np.ones(n), workers=workers, progress=progress, **kw)
             ind = np.stack([res.indicators, res.indicators])
         else:
+            kw = {**spec.kwargs(), "params": replication_params(spec.params, draws,
+                                                               np.r_[rows, rows])}
             res = run_batch(np.concatenate([r, r]), on=np.r_[np.ones(n), np.zeros(n)],
-                            workers=workers, progress=progress, **spec.kwargs())
+                            workers=workers, progress=progress, **kw)
             ind = np.stack([res.indicators[:n], res.indicators[n:]])
         f = res.fiscal
         parts.append((ind, *(getattr(f, a)[:n] for a in MONEY)))
@@ -175,16 +183,16 @@ def _park(spec: RunSpec, seed, counterfactual: bool):
     return m
 
 
-def _run_mesa_engine(spec: RunSpec, seeds, shared: bool, progress):
+def _run_mesa_engine(spec: RunSpec, seeds, shared: bool, progress, draws: dict | None = None):
     ind, money = [], {a: [] for a in MONEY}
     years: tuple[int, ...] = ()
-    for s in seeds:
+    for i, s in enumerate(seeds):
         arms = []
         for cf in (False, True):
             if cf and shared:
                 arms.append(arms[0])
                 continue
-            m = _park(spec, s, cf)
+            m = _park(replication_spec(spec, draws, i), s, cf)
             df = m.datacollector.get_model_vars_dataframe()
             arms.append(df[list(TARGET_IDS)].to_numpy(np.float64))
             if not cf:

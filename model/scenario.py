@@ -59,6 +59,7 @@ class Scenario:
     budget: object | None = None  # model.budget.Budget
     raw: dict = field(default_factory=dict)  # the merged TOML, as run.json records it
     chain: tuple[str, ...] = ()  # the files read, the scenario's own first
+    posterior: Path | None = None  # [run] posterior: draw parameters per replication from it
 
     def digest(self) -> str:
         """A hash of the merged scenario content: two runs of equal hashes ran the same input."""
@@ -69,7 +70,7 @@ class Scenario:
 # -- the schema ---------------------------------------------------------------------------------
 TOP = ("name", "purpose", "purpose_zh", "extends", "notes", "run", "policy", "parameters",
        "population", "budget")
-RUN = ("start", "horizon", "replications", "seed", "t7_count_from")
+RUN = ("start", "horizon", "replications", "seed", "t7_count_from", "posterior")
 POLICY = ("enabled", "end", "switches", "clauses", "extra_clauses")
 BUDGET = ("enabled", "total", "groups", "rule", "priority", "unpaid", "kinds")
 GROUP = ("clauses", "limit")
@@ -149,6 +150,8 @@ def _check_file(file: Path, raw: dict) -> None:
         raise InputError(file, "run.replications", "at least 1", run["replications"])
     if "seed" in run and run["seed"] < 0:
         raise InputError(file, "run.seed", "a non-negative whole number", run["seed"])
+    if "posterior" in run:  # model.calibration.posterior checks the file when it is read
+        _want(file, "run.posterior", run["posterior"], "str")
     if "t7_count_from" in run and run["t7_count_from"] not in T7_CHOICES:
         raise InputError(file, "run.t7_count_from", f"one of {', '.join(T7_CHOICES)}"
                          + suggest(str(run["t7_count_from"]), T7_CHOICES), run["t7_count_from"])
@@ -385,6 +388,11 @@ def load_scenario(path: str | Path) -> Scenario:
     budget = _build_budget(merged.get("budget", {}), policy, at)
     run = merged.get("run", {})
     kw = {k: run[k] for k in RUN if k in run}
+    if "posterior" in kw:  # relative to the repository root, as calibration/ writes it
+        from model.calibration.posterior import load_posterior, resolve
+
+        kw["posterior"] = resolve(kw["posterior"])
+        load_posterior(kw["posterior"])
     start, horizon = kw.get("start", 2020), kw.get("horizon", 2025)
     if horizon < start:
         raise InputError(at("run.horizon"), "run.horizon", f"a year on or after run.start "

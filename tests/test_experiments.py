@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from model.batch import replication_seeds, roots_from_seeds, run_batch
+from model.calibration.posterior import posterior_params, replication_params
 from model.experiments import (
     additionality_table,
     fiscal_table,
@@ -112,8 +113,10 @@ def test_p_met_matches_direct_count(big):
 def test_fiscal_totals_equal_batch_paid_exactly(baseline, small):
     R = small.replications
     roots = roots_from_seeds(replication_seeds(SEED, R))
+    draws = posterior_params(baseline, R, SEED)  # the baseline draws from the posterior
+    params = replication_params(baseline.params, draws, np.r_[np.arange(R), np.arange(R)])
     res = run_batch(np.concatenate([roots, roots]), on=np.r_[np.ones(R), np.zeros(R)],
-                    policy=baseline.policy, params=baseline.params)
+                    policy=baseline.policy, params=params)
     paid = res.fiscal.paid[:R]
     assert res.fiscal.paid[R:].sum() == 0.0  # the counterfactual pays nothing
     f = fiscal_table(small).set_index(["measure", "clause", "kind", "year", "statistic"])["value"]
@@ -175,8 +178,9 @@ def test_additionality_of_no_policy_is_exactly_zero():
     # the shortcut is sound: running the counterfactual of a policy with no clause on gives
     # the very same numbers
     roots = roots_from_seeds(replication_seeds(SEED, 3))
+    params = replication_params(sc.params, posterior_params(sc, 3, SEED), np.r_[0:3, 0:3])
     res = run_batch(np.concatenate([roots, roots]), on=np.r_[np.ones(3), np.zeros(3)],
-                    policy=sc.policy, params=sc.params)
+                    policy=sc.policy, params=params)
     assert np.array_equal(res.indicators[:3], res.indicators[3:])
     assert np.array_equal(res.indicators[:3], exp.indicators[0, :3])
 

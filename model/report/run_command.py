@@ -92,7 +92,8 @@ def _git() -> dict:
         return r.stdout.strip() if r.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # outputs under results/ are what a run rewrites, not an input: they don't make it dirty
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 

@@ -7,7 +7,7 @@ seed it gives exactly what ParkModel gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class BatchResult:
     fiscal: Fiscal
     layout: Layout
     policy: Policy
+    observed: dict[str, np.ndarray] = field(default_factory=dict)  # from an observer
 
     @property
     def final(self) -> np.ndarray:
@@ -51,12 +52,14 @@ class BatchResult:
 def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict | None = None,
               on: np.ndarray | None = None, start: int = 2020, horizon: int = 2025,
               t7_count_from: str = "policy_start", budget=None, chunk: int | None = None,
-              workers: int = 1, progress=None) -> BatchResult:
+              workers: int = 1, progress=None, observer=None) -> BatchResult:
     """Run B = len(roots) runs; `on[b]` is 1 for a policy run, 0 for its counterfactual.
 
     `params` maps names to scalars or (B,) arrays. The batch runs in chunks of `chunk` runs,
     on `workers` processes; results do not depend on either. `progress(n_done)` is called
-    as chunks finish.
+    as chunks finish. An `observer` (picklable, with `year(state, y, out) -> {name: (B,)}`
+    and `final(state) -> {name: (B,)}`, and `needs_events`) records what BatchResult does not
+    carry, into `.observed` ((B, Y) per year, (B,) for final values).
     """
     policy = policy or load_policy()
     p = {**default_params(), **(params or {})}
@@ -70,7 +73,7 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
         sl = slice(lo, min(lo + chunk, B))
         pc = {k: (np.asarray(v)[sl].reshape(-1, 1) if np.ndim(v) else v) for k, v in p.items()}
         jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), _slice_policy(policy, sl, B),
-                     layout, t7_count_from, budget))
+                     layout, t7_count_from, budget, observer))
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -91,7 +94,8 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     counts = {k: np.concatenate([q[1][k] for q in parts]) for k in parts[0][1]}
     fis = Fiscal(*(np.concatenate([getattr(q[2], a) for q in parts])
                    for a in ("claims", "paid", "committed", "carried", "dropped")))
-    return BatchResult(layout.years, ind, counts, fis, layout, policy)
+    observed = {k: np.concatenate([q[3][k] for q in parts]) for k in parts[0][3]}
+    return BatchResult(layout.years, ind, counts, fis, layout, policy, observed)
 
 
 def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:
@@ -109,17 +113,24 @@ def _run_job(job):
     return _run(*job)
 
 
-def _run(roots, p, on, policy, layout, t7, budget):
+def _run(roots, p, on, policy, layout, t7, budget, observer=None):
     st = initial_state(layout, p, roots)
-    ctx = Context(policy, p, on, layout, t7, budget)
+    ctx = Context(policy, p, on, layout, t7, budget,
+                  keep_events=bool(getattr(observer, "needs_events", False)))
     init_run(st, ctx)
     Y = len(layout.years)
     ind = np.zeros((roots.size, Y, len(TARGET_IDS)))
     counts: dict[str, np.ndarray] = {}
+    observed: dict[str, np.ndarray] = {}
     for y, year in enumerate(layout.years):
         out = step_year(st, year, ctx)
         ind[:, y, :] = np.stack([out.indicators[t] for t in TARGET_IDS], axis=1)
         for k, v in out.counts.items():
             counts.setdefault(k, np.zeros((roots.size, Y)))[:, y] = v
+        if observer is not None:
+            for k, v in observer.year(st, y, out).items():
+                observed.setdefault(k, np.zeros((roots.size, Y)))[:, y] = v
     close_run(st, ctx)
-    return ind, counts, st.extra["fiscal"]
+    if observer is not None:
+        observed.update(observer.final(st))
+    return ind, counts, st.extra["fiscal"], observed

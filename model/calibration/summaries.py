@@ -1,11 +1,10 @@
 """The model's counterpart of each observed fact: summary statistics of simulated runs.
 
-`simulate` runs the batch engine's yearly loop (the same `initial_state`, `step_year`,
-`close_run` that `model.batch.run_batch` calls, so the same numbers: tests check T1 against
-run_batch) and keeps, per run and year, the few zone totals the facts need that BatchResult
-does not carry: revenue, R&D, awards received by firms, technology contracts, firms near
-the HTE threshold, the most patents of one firm. `STATISTICS[id](trace)` turns a Trace into
-one value per run for the fact with that id in calibration/observed.csv.
+`simulate` runs the batch engine (`run_batch` with an observer) and keeps, per run and
+year, the few zone totals the facts need that BatchResult does not carry: revenue, R&D,
+awards received by firms, technology contracts, firms near the HTE threshold, the most
+patents of one firm. `STATISTICS[id](trace)` turns a Trace into one value per run for the
+fact with that id in calibration/observed.csv.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from model.params import default_params
-from model.params.rules import hte_rd_threshold, load_rules, population_facts
-from model.policy.spec import Policy, load_policy
+from model.batch import run_batch
+from model.params.rules import hte_rd_threshold, load_rules
+from model.policy.spec import Policy
 
 SERIES = ("hte", "firms", "hte_new", "hte_lapsed", "revenue", "rd", "award", "contracts",
           "near_above", "near_below")
@@ -67,79 +66,47 @@ def simulate(roots: np.ndarray, params: dict | None = None, *, on: np.ndarray | 
              policy: Policy | None = None, start: int = 2020, horizon: int = 2025,
              chunk: int = 100, workers: int = 1, progress: Callable[[int], None] | None = None
              ) -> Trace:
-    """Run B = len(roots) runs (params scalars or (B,) arrays, as run_batch takes them).
-
-    Chunks of `chunk` runs go to `workers` processes; the numbers do not depend on either.
-    """
-    policy = policy or load_policy()
-    p = {**default_params(), **(params or {})}
-    roots = np.asarray(roots, np.uint64)
-    B = roots.size
-    on = np.ones(B) if on is None else np.asarray(on, np.float64)
-    jobs = []
-    for lo in range(0, B, chunk):
-        sl = slice(lo, min(lo + chunk, B))
-        pc = {k: (np.asarray(v, np.float64)[sl] if np.ndim(v) else v) for k, v in p.items()}
-        jobs.append((roots[sl], pc, on[sl], policy, start, horizon))
-    parts: list[Trace] = []
-    if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-            for part in ex.map(_job, jobs):
-                parts.append(part)
-                if progress:
-                    progress(part.B)
-    else:
-        for job in jobs:
-            parts.append(_job(job))
-            if progress:
-                progress(parts[-1].B)
-    return Trace.concat(parts)
+    """Run B = len(roots) runs on the batch engine (params scalars or (B,) arrays) and keep
+    the series the facts need. Chunks and workers do not change the numbers."""
+    res = run_batch(np.asarray(roots, np.uint64), policy=policy, params=params, on=on,
+                    start=start, horizon=horizon, chunk=chunk, workers=workers,
+                    progress=progress, observer=TraceObserver())
+    return Trace(res.years, **{k: res.observed[k] for k in (*SERIES, "max_patents")})
 
 
-def _job(job) -> Trace:
-    from model.dynamics import Context, close_run, init_run, step_year
-    from model.layout import make_layout
-    from model.population import initial_state
+class TraceObserver:
+    """What `simulate` records each year of each run, beside run_batch's own outputs."""
 
-    roots, p, on, policy, start, horizon = job
-    p = {k: (np.asarray(v).reshape(-1, 1) if np.ndim(v) else v) for k, v in p.items()}
-    layout = make_layout(start, horizon, population_facts()["firms_2018"])
-    st = initial_state(layout, p, roots)
-    ctx = Context(policy, p, on.reshape(-1, 1), layout, "policy_start", None, keep_events=True)
-    init_run(st, ctx)
-    B, Y = roots.size, len(layout.years)
-    out = {k: np.zeros((B, Y)) for k in SERIES}
-    min_hts = load_rules()["hte_criteria"]["min_hitech_share"]
-    granted_after_first = np.zeros(0)
-    for y, year in enumerate(layout.years):
-        yo = step_year(st, year, ctx)
+    needs_events = True  # the year's contract amounts
+
+    def __init__(self) -> None:
+        self._granted_first = np.zeros(0)
+
+    def year(self, st, y: int, out) -> dict[str, np.ndarray]:
         f = st.f
         act = f["active"]
+        B = act.shape[0]
         # this year's revenue: revenue was grown at the end of the step by growth_last
         rev = f["revenue"] / (1.0 + f["growth_last"])
         rd = f["rd_prev1"]  # this year's R&D, shifted at the end of the step
-        out["hte"][:, y] = yo.indicators["T1"]
-        out["firms"][:, y] = yo.counts["firms"]
-        out["hte_new"][:, y] = yo.counts["hte_new"]
-        out["hte_lapsed"][:, y] = yo.counts["hte_lapsed"]
-        out["revenue"][:, y] = np.where(act, rev, 0.0).sum(1)
-        out["rd"][:, y] = np.where(act, rd, 0.0).sum(1)
-        out["award"][:, y] = f["award_last"].sum(1)
-        out["contracts"][:, y] = yo.events["firm"]["tech_contract"].reshape(B, -1).sum(1)
         kappa = rd / np.maximum(rev, 1e-9)
         thr = hte_rd_threshold(rev)
-        cand = act & (f["hts"] >= min_hts)
-        out["near_above"][:, y] = (cand & (kappa >= thr) & (kappa < thr * (1 + NEAR))).sum(1)
-        out["near_below"][:, y] = (cand & (kappa < thr) & (kappa >= thr * (1 - NEAR))).sum(1)
+        cand = act & (f["hts"] >= load_rules()["hte_criteria"]["min_hitech_share"])
         if y == 0:
-            granted_after_first = f["pat_granted"].copy()
-    close_run(st, ctx)
-    gained = st.f["pat_granted"] - granted_after_first
-    max_pat = np.where(st.f["active"], gained, 0.0).max(1)
-    return Trace(layout.years, **out, max_patents=max_pat)
+            self._granted_first = f["pat_granted"].copy()
+        return {
+            "hte": out.indicators["T1"], "firms": out.counts["firms"],
+            "hte_new": out.counts["hte_new"], "hte_lapsed": out.counts["hte_lapsed"],
+            "revenue": np.where(act, rev, 0.0).sum(1), "rd": np.where(act, rd, 0.0).sum(1),
+            "award": f["award_last"].sum(1),
+            "contracts": out.events["firm"]["tech_contract"].reshape(B, -1).sum(1),
+            "near_above": (cand & (kappa >= thr) & (kappa < thr * (1 + NEAR))).sum(1),
+            "near_below": (cand & (kappa < thr) & (kappa >= thr * (1 - NEAR))).sum(1),
+        }
+
+    def final(self, st) -> dict[str, np.ndarray]:
+        gained = st.f["pat_granted"] - self._granted_first
+        return {"max_patents": np.where(st.f["active"], gained, 0.0).max(1)}
 
 
 # -- statistics: one value per run for each fact id ----------------------------------------------

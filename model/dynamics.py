@@ -197,8 +197,10 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
 
     # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
     f["rd"] = enterprise.decide_rd(f, p, inc, year)
-    seek, cert_new, renewed, lapsed, new_rd = enterprise.decide_hte(f, p, inc, year, rs)
+    seek, cert_new, renewed, lapsed, new_rd, bought_ip = enterprise.decide_hte(
+        f, p, inc, year, rs)
     f["rd"] = new_rd
+    f["pat_stock"] += bought_ip  # an acquired patent: owned, not granted to the firm
     first = cert_new & ~f["ever_hte"]
     f["hte"] = (f["hte"] | cert_new) & ~lapsed
     f["ever_hte"] |= cert_new

@@ -52,15 +52,14 @@ def test_seekers_close_the_gap_to_their_band_threshold():
     real R&D by (1 - relabel) of the gap, relabelled costs for the rest."""
     rev = [4000.0, 5000.0, 6000.0, 20000.0, 30000.0]
     f = _firms(revenue=rev, rd=[0.0] * 5)
-    seek, cert, renewed, lapsed, new_rd = _decide(f, profit_margin=10.0)  # benefit >> cost
+    seek, cert, renewed, lapsed, new_rd, _ = _decide(f, profit_margin=10.0)  # benefit >> cost
     assert seek.all() and cert.all() and not renewed.any() and not lapsed.any()
     relabel = default_params()["relabel_share"]
     intensity = new_rd[0] / (1 - relabel) / np.array(rev)
     np.testing.assert_allclose(intensity, [0.05, 0.05, 0.04, 0.04, 0.03], rtol=1e-12)
 
 
-@pytest.mark.parametrize("field,value", [("age", 0.5), ("hts", 0.59), ("pat_stock", 0.0),
-                                         ("active", False)])
+@pytest.mark.parametrize("field,value", [("age", 0.5), ("hts", 0.59), ("active", False)])
 def test_firms_failing_a_criterion_are_never_certified(field, value):
     # everything else generous: huge benefit, sure consideration and review
     f = _firms(**{field: [value, value]}, revenue=[1000.0, 50000.0])
@@ -70,10 +69,22 @@ def test_firms_failing_a_criterion_are_never_certified(field, value):
     assert _decide(g, profit_margin=10.0)[1].all()
 
 
+def test_firm_without_ip_pays_to_acquire_it():
+    """No patent: the IP acquisition cost joins the cost; bought only by those who apply."""
+    f = _firms(pat_stock=[0.0, 2.0], revenue=[1000.0, 1000.0])
+    # benefit 0.1·0.05·1000·3 = 15 against effort 5 (+ 15 of IP for the firm without a patent)
+    seek, cert, _, _, _, bought = _decide(f, on=0.0, profit_margin=0.05, hte_effort_cost=5.0,
+                                          ip_acquisition_cost=15.0)
+    assert seek.tolist() == [[False, True]] and not bought.any()
+    seek, cert, _, _, _, bought = _decide(f, on=0.0, profit_margin=0.05, hte_effort_cost=5.0,
+                                          ip_acquisition_cost=5.0)  # 10 < 15: worth it
+    assert seek.all() and cert.all() and bought.tolist() == [[True, False]]
+
+
 def test_gap_cost_above_benefit_means_no_application():
     """Below the threshold with a small benefit: the gap costs more than status is worth."""
     f = _firms(revenue=[1000.0, 1000.0], rd=[0.0, 60.0])
-    seek, cert, _, _, new_rd = _decide(f, on=0.0, profit_margin=0.05, hte_effort_cost=5.0)
+    seek, cert, _, _, new_rd, _ = _decide(f, on=0.0, profit_margin=0.05, hte_effort_cost=5.0)
     # benefit 0.1·0.05·1000·3 = 15; cost 5 (+ 3·50·price·0.76 ≈ 62 for the firm with no R&D)
     assert seek.tolist() == [[False, True]] and cert.tolist() == [[False, True]]
     assert new_rd[0, 0] == 0.0 and new_rd[0, 1] == 60.0  # at the threshold already: no gap
@@ -82,10 +93,10 @@ def test_gap_cost_above_benefit_means_no_application():
 def test_status_renews_or_lapses_only_when_due():
     f = _firms(hte=[True, True, True, True], ever_hte=[True] * 4, hte_left=[0, 0, 1, 2],
                revenue=[1000.0] * 4)
-    seek, cert, renewed, lapsed, _ = _decide(f, profit_margin=10.0)
+    seek, cert, renewed, lapsed, _, _ = _decide(f, profit_margin=10.0)
     assert renewed.tolist() == [[True, True, False, False]]
     assert not lapsed.any() and not cert.any()
-    seek, cert, renewed, lapsed, _ = _decide(f, profit_margin=0.0)  # status worth nothing
+    seek, cert, renewed, lapsed, _, _ = _decide(f, profit_margin=0.0)  # status worth nothing
     assert lapsed.tolist() == [[True, True, False, False]] and not renewed.any()
 
 

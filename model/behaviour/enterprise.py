@@ -45,12 +45,14 @@ def decide_rd(f: dict, p: dict, inc: Incentives, year: int) -> np.ndarray:
 def decide_hte(f: dict, p: dict, inc: Incentives, year: int, rs: Streams):
     """Seek or renew HTE status when its benefit over three years beats the cost of qualifying.
 
-    Only some eligible firms consider it in a given year (`hte_consider_prob`); firms need
-    some IP of their own (a granted patent). Benefit: the 10-point tax cut on profit for the
-    validity period, plus P6c for a first certification. Cost: the application effort plus
-    the extra R&D needed to reach the threshold for its revenue band, net of what
-    relabelling covers (Chen et al. 2021), so firms bunch at the threshold.
-    Returns (applied, certified_new, renewed, lapsed, new_rd).
+    Only some eligible firms consider it in a given year (`hte_consider_prob`). A firm needs
+    IP of its own behind its main products; one without a patent can acquire it (the 2016
+    Measures accept IP obtained by transfer or acquisition) at `ip_acquisition_cost`.
+    Benefit: the 10-point tax cut on profit for the validity period, plus P6c for a first
+    certification. Cost: the application effort, the IP if needed, and the extra R&D needed
+    to reach the threshold for its revenue band, net of what relabelling covers (Chen et al.
+    2021), so firms bunch at the threshold.
+    Returns (applied, certified_new, renewed, lapsed, new_rd, acquired_ip).
     """
     rules = load_rules()
     crit, tax = rules["hte_criteria"], rules["income_tax"]
@@ -63,10 +65,12 @@ def decide_hte(f: dict, p: dict, inc: Incentives, year: int, rs: Streams):
     price = rd_price(tax["standard"], super_deduction_rate(year, f["sector"]))
     benefit = ((tax["standard"] - tax["hte"]) * col(p, "profit_margin") * rev * years
                + np.where(f["ever_hte"], 0.0, inc.value("P6c", "award")))
+    no_ip = f["pat_stock"] < 1
     cost = (col(p, "hte_effort_cost") * f["effort_mult"]
-            + years * gap * price * (1.0 - relabel))
+            + years * gap * price * (1.0 - relabel)
+            + np.where(no_ip, col(p, "ip_acquisition_cost"), 0.0))
     basic = (f["active"] & (f["age"] >= crit["min_age_years"])
-             & (f["hts"] >= crit["min_hitech_share"]) & (f["pat_stock"] >= 1))
+             & (f["hts"] >= crit["min_hitech_share"]))
     due = f["hte"] & (f["hte_left"] <= 0)
     considers = due | (rs.u("hte_consider", n) < col(p, "hte_consider_prob"))
     seek = basic & (~f["hte"] | due) & considers & (benefit > cost)
@@ -76,7 +80,7 @@ def decide_hte(f: dict, p: dict, inc: Incentives, year: int, rs: Streams):
     certified_new = passed & ~f["hte"]
     renewed = passed & due
     lapsed = due & ~passed
-    return seek, certified_new, renewed, lapsed, new_rd
+    return seek, certified_new, renewed, lapsed, new_rd, seek & no_ip
 
 
 def patents(f: dict, p: dict, inc: Incentives, rs: Streams, min_grants: float):

@@ -60,7 +60,7 @@ class Settings:
     generations: int = 8
     budget: int = 36000  # model runs (particles x replications); checked between generations
     seed: int = 20200616
-    workers: int = 2
+    workers: int = 1  # pyabc accepts particles in completion order: only 1 is reproducible
     min_acceptance_rate: float = 0.02
     parameters: tuple[str, ...] = tuple(CALIBRATED)
     facts_path: str | None = None

@@ -29,6 +29,7 @@ from model.errors import InputError
 from model.experiments import Experiment, additionality_table, monte_carlo, paired_ci, wilson
 from model.i18n import t
 from model.policy.core import KIND_CODES
+from model.report.run_command import replace_folder
 from model.scenario import ROOT, Scenario, list_scenarios, load_scenario, scenario_path
 from model.targets import TARGET_IDS, load_targets
 
@@ -340,14 +341,7 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
         table.to_csv(tmp / "comparison.csv", index=False, float_format="%.10g")
         figure(table, cmp.names, tmp / "comparison.png", lang)
         (tmp / "comparison.md").write_text(render(cmp, table, lang), encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

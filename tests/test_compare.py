@@ -58,10 +58,12 @@ def test_paired_difference_is_sharper_than_unpaired(cmp, table):
     paired = val(table, "hte_award_doubled", "cost_diff", "all", "ci_high") - val(
         table, "hte_award_doubled", "cost_diff", "all", "ci_low")
     # the same interval from two independent samples would use sqrt(var_a + var_b): common
-    # random numbers cut the spread of the difference by more than half here
+    # random numbers cut the spread of the difference by a quarter or more here. (The baseline
+    # draws each replication's parameters from the calibration posterior, and how much the
+    # doubled award adds varies with those parameters; at fixed parameters the cut is larger.)
     R = d.size
     independent_sd = np.sqrt(_cost(a).var(ddof=1) + _cost(b).var(ddof=1))
-    assert d.std(ddof=1) < 0.5 * independent_sd
+    assert d.std(ddof=1) < 0.75 * independent_sd
     assert paired == pytest.approx(2 * stats.t.ppf(0.975, R - 1) * d.std(ddof=1) / np.sqrt(R))
 
 

@@ -156,7 +156,7 @@ def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> 
     try:
         _write(exp, sc, tmp, budget_line=budget_line, lang=lang, wall=wall, chunk=chunk,
                workers=workers)
-        _replace(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -214,7 +214,7 @@ def _clean_stale(out: Path) -> None:
             pass
 
 
-def _replace(tmp: Path, out: Path) -> None:
+def replace_folder(tmp: Path, out: Path) -> None:
     """Swap the finished folder into place; the old one goes only after the new one is in."""
     old = None
     if out.exists():

@@ -13,8 +13,9 @@ import numpy as np
 
 from model.behaviour import carriers, enterprise, entry, institute, investor
 from model.behaviour.incentives import Incentives
+from model.budget import pay
 from model.layout import Layout
-from model.params.registry import col, per_run
+from model.params.registry import col
 from model.params.rules import hte_rd_threshold, load_rules, super_deduction_rate
 from model.policy.core import KIND_CODES
 from model.policy.dense import dense_awards
@@ -299,8 +300,6 @@ def _fund_investment_due(st: State, ctx: Context, year: int) -> np.ndarray:
 
 def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
     """Book the year's claims, pay them (through the budget, if any); return firms' receipts."""
-    from model.budget import pay
-
     fiscal: Fiscal = st.extra["fiscal"]
     pending, hist, widths = st.extra["pending"], st.extra["hist"], st.extra["widths"]
     y = st.layout.year_index(year)
@@ -359,4 +358,4 @@ def close_run(st: State, ctx: Context) -> None:
         fiscal.committed[:, c, k, :] += buf.sum(1)
 
 
-__all__ = ["Context", "Fiscal", "YearOut", "close_run", "init_run", "per_run", "step_year"]
+__all__ = ["Context", "Fiscal", "YearOut", "close_run", "init_run", "step_year"]

@@ -126,7 +126,12 @@ def test_priors_come_from_the_registry():
 TRUTH = {"contract_prob": 0.09, "growth_hitech": 0.13}
 SYNTH = {  # fact id -> (scale, tolerance): informative enough to identify each parameter
     "contract_turnover_2023": ("log", 0.08),
-    "revenue_growth_2023": ("abs", 0.01),
+    # growth_hitech acts on the high-tech sectors' revenue; the zone's total is dominated by
+    # the large traditional firms and pins it too loosely (no such fact is observed: this
+    # tests the machinery, as a recovery test should)
+    "hitech_revenue_growth_2021": ("abs", 0.01),
+    "hitech_revenue_growth_2022": ("abs", 0.01),
+    "hitech_revenue_growth_2023": ("abs", 0.01),
 }
 
 

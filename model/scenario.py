@@ -33,15 +33,14 @@ from model.budget import RULES, UNPAID, Budget, BudgetLine
 from model.errors import InputError, suggest
 from model.params import default_params, load_registry
 from model.policy.core import KIND_CODES
-from model.policy.spec import Policy, load_policy
+from model.policy.spec import BENEFICIARIES, CLAUSE_KINDS, Policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 T7_CHOICES = ("policy_start", "with_2020_stock")
 FIRST_YEAR, LAST_YEAR = 2020, 2035  # the 2020 population; rules data hold their last value on
 EXTRA_FORMULAS = ("fixed", "rate", "schedule")
-EXTRA_KINDS = ("grant", "fund_investment", "grant+fund_investment")
-BENEFICIARIES = ("enterprise", "unit", "institute", "carrier", "talent")
+EXTRA_KINDS = tuple(k for k in CLAUSE_KINDS if k != "none")
 
 
 @dataclass(frozen=True)

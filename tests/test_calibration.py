@@ -12,7 +12,7 @@ import pytest
 from model.batch import replication_seeds, roots_from_seeds, run_batch
 from model.calibration.abc import Settings, calibrate, distance, priors
 from model.calibration.observed import COLUMNS, OBSERVED, Fact, load_observed
-from model.calibration.posterior import POSTERIOR, draw_posterior, load_posterior
+from model.calibration.posterior import draw_posterior, load_posterior
 from model.calibration.summaries import STATISTICS, simulate, statistics
 from model.errors import InputError
 from model.params import load_registry
@@ -102,7 +102,6 @@ def test_bad_posterior_refused(tmp_path):
         load_posterior(p)
 
 
-@pytest.mark.skipif(not POSTERIOR.is_file(), reason="no reference posterior saved yet")
 def test_reference_posterior_loads_within_priors():
     df = load_posterior()
     reg = load_registry()

@@ -6,7 +6,6 @@ beside this module, and a scenario changes the policy only by overriding that da
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -14,12 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from model.errors import InputError, suggest
 
 HERE = Path(__file__).parent
-KINDS = ("grant", "fund_investment")
+CLAUSE_KINDS = ("grant", "fund_investment", "grant+fund_investment", "none")
+BENEFICIARIES = ("enterprise", "unit", "institute", "carrier", "talent")
 FORMULAS = ("none", "fixed", "rate", "patent_threshold", "schedule")
 
 
@@ -238,6 +236,9 @@ def _clause(path: Path, d: dict, switches: dict, events: dict) -> Clause:
                                 (req["switch"], req["value"]) if req else None))
     schedule = tuple(Payment(int(s["offset"]), s["kind"], s["param"], s.get("split_switch"))
                      for s in d.get("schedule", []))
+    for key, valid in (("kind", CLAUSE_KINDS), ("beneficiary", BENEFICIARIES)):
+        if need(key) not in valid:
+            raise InputError(path, key, f"one of {valid}", d[key])
     formula = need("formula")
     if formula not in FORMULAS:
         raise InputError(path, "formula", f"one of {FORMULAS}", formula)
@@ -278,11 +279,3 @@ def _load_default() -> Policy:
 def load_policy() -> Policy:
     """The 2020 policy as written, with every switch at its default."""
     return _load_default()
-
-
-def deepcopy_policy(p: Policy) -> Policy:
-    return copy.deepcopy(p)
-
-
-def as_array(v: Any) -> np.ndarray:
-    return np.asarray(v, dtype=np.float64)

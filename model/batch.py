@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.dynamics import Context, Fiscal, close_run, init_run, step_year
+from model.dynamics import Context, step_year
 from model.layout import Layout, make_layout
 from model.params import default_params
 from model.params.rules import population_facts
 from model.policy.spec import Policy, load_policy
 from model.population import initial_state
 from model.rng import root_key
+from model.settle import Fiscal, close_run, init_run
 from model.targets import TARGET_IDS
 
 DEFAULT_CHUNK = 100  # runs per pass: keeps every array in cache-friendly, reusable memory

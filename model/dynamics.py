@@ -13,20 +13,15 @@ import numpy as np
 
 from model.behaviour import carriers, enterprise, entry, institute, investor
 from model.behaviour.incentives import Incentives
-from model.budget import pay
 from model.layout import Layout
 from model.params.registry import col
 from model.params.rules import hte_rd_threshold, load_rules, super_deduction_rate
-from model.policy.core import KIND_CODES
-from model.policy.dense import dense_awards
 from model.policy.spec import Policy
 from model.population import draw_firms
 from model.rng import Streams
+from model.settle import close_run, fund_investment_due, init_run, settle_year
 from model.state import ORIGINS, State
 from model.targets import indicators
-
-GROUPS = ("firm", "institute", "carrier")
-MAX_OFFSET = 3
 
 
 @dataclass
@@ -40,32 +35,9 @@ class Context:
     t7_count_from: str = "policy_start"
     budget: object | None = None  # model.budget.Budget, or None for no budget line
     keep_events: bool = False  # ParkModel keeps them for its ledger
-
-
-@dataclass
-class Fiscal:
-    """Money per run, clause, kind and year: claimed, paid, and committed beyond the horizon.
-
-    With a budget line (model.budget), claims the line left unpaid are `carried` (owed at the
-    end of the year, presented again next year) or `dropped`; per clause and kind,
-    sum(claims) = sum(paid) + sum(dropped) + carried[..., -1]."""
-
-    claims: np.ndarray  # (B, C, K, Y) new claims of the year (carried ones not counted again)
-    paid: np.ndarray  # (B, C, K, Y)
-    committed: np.ndarray  # (B, C, K, MAX_OFFSET): due 1, 2, 3 years after the horizon
-    carried: np.ndarray | None = None  # (B, C, K, Y) unpaid at the end of the year, carried
-    dropped: np.ndarray | None = None  # (B, C, K, Y) unpaid and dropped in the year
-
-    def __post_init__(self) -> None:
-        for a in ("carried", "dropped"):
-            if getattr(self, a) is None:
-                setattr(self, a, np.zeros_like(self.paid))
-
-    @classmethod
-    def zeros(cls, B: int, n_clauses: int, n_years: int) -> Fiscal:
-        K = len(KIND_CODES)
-        return cls(np.zeros((B, n_clauses, K, n_years)), np.zeros((B, n_clauses, K, n_years)),
-                   np.zeros((B, n_clauses, K, MAX_OFFSET)))
+    # "reference": the NumPy behaviour functions, as written (ParkModel); "compiled": the
+    # numba kernels that reproduce them bit for bit (the batch engine's default)
+    engine: str = "reference"
 
 
 @dataclass
@@ -74,21 +46,6 @@ class YearOut:
     indicators: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]
     events: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-
-def init_run(st: State, ctx: Context) -> None:
-    """Attach the award bookkeeping a run needs to its state."""
-    B = st.B
-    st.extra["fiscal"] = Fiscal.zeros(B, len(ctx.policy.clauses), len(ctx.layout.years))
-    L = ctx.layout
-    widths = {"firm": L.n_firms, "institute": L.n_inst, "carrier": L.n_carriers}
-    st.extra["pending"] = {}  # (group, clause, kind) -> (B, width, MAX_OFFSET)
-    st.extra["widths"] = widths
-    # whether a unit was paid before, for clauses paid once per unit (full width, kept)
-    once = [cid for cid, c in ctx.policy.clauses.items()
-            if any(t.once_per_unit for t in c.triggers) or c.formula == "patent_threshold"]
-    st.extra["hist"] = {g: {cid: np.zeros((B, w), bool) for cid in once}
-                        for g, w in widths.items()}
 
 
 def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int) -> dict:
@@ -263,10 +220,10 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     ev_f["unicorn_listed"] = unicorn.astype(np.float64)
 
     # awards: claims of the year (new and instalments falling due), paid or rationed
-    received = _settle_awards(st, ctx, year, {"firm": ev_f, "institute": ev_i, "carrier": ev_c})
+    received = settle_year(st, ctx, year, {"firm": ev_f, "institute": ev_i, "carrier": ev_c})
 
     # investors: the innovation fund first honours P3 follow-ons
-    followon = _fund_investment_due(st, ctx, year)
+    followon = fund_investment_due(st, ctx, year)
     amount, capital, placed = investor.invest(f, p, rs, followon)
     st.v["capital"], st.v["placed"] = capital, placed
 
@@ -292,70 +249,4 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     return out
 
 
-def _fund_investment_due(st: State, ctx: Context, year: int) -> np.ndarray:
-    fiscal: Fiscal = st.extra["fiscal"]
-    y = st.layout.year_index(year)
-    return fiscal.paid[:, :, KIND_CODES.index("fund_investment"), y].sum(1)
-
-
-def _settle_awards(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
-    """Book the year's claims, pay them (through the budget, if any); return firms' receipts."""
-    fiscal: Fiscal = st.extra["fiscal"]
-    pending, hist, widths = st.extra["pending"], st.extra["hist"], st.extra["widths"]
-    y = st.layout.year_index(year)
-    n = {"firm": st.f["active"].shape[1], "institute": widths["institute"],
-         "carrier": widths["carrier"]}
-    # pending[key][:, u, j] is due j years from now: instalments due this year come first
-    claims = [(g, c, k, buf[:, :n[g], 0].copy()) for (g, c, k), buf in pending.items()]
-    n_due = len(claims)
-    for g in GROUPS:
-        h = {cid: v[:, :n[g]] for cid, v in hist[g].items()}
-        for a in dense_awards(ctx.policy, year, ev[g], ctx.on, h):
-            if a.offset == 0:
-                claims.append((g, a.clause, a.kind, a.amount))
-            else:
-                key = (g, a.clause, a.kind)
-                buf = pending.setdefault(key, np.zeros((st.B, widths[g], MAX_OFFSET)))
-                buf[:, :n[g], a.offset] += a.amount
-    for buf in pending.values():
-        buf[..., :-1] = buf[..., 1:]
-        buf[..., -1] = 0.0
-    # claims a budget line left unpaid in earlier years and carried are presented first
-    carry = st.extra.setdefault("carry", {})
-    back = [(g, c, k, buf[:, :n[g]].copy()) for (g, c, k), buf in carry.items()]
-    carry.clear()
-    claims = back + claims
-    paid = pay(claims, ctx.budget, year, ctx.policy, n_carried=len(back), n_due=n_due)
-    claimed_total = np.zeros(st.B)
-    paid_total = np.zeros(st.B)
-    received = np.zeros((st.B, n["firm"]))
-    for j, ((g, c, k, amt), pd_) in enumerate(zip(claims, paid, strict=True)):
-        cs, ps = amt.sum(1), pd_.sum(1)
-        if j >= len(back):
-            fiscal.claims[:, c, k, y] += cs
-        fiscal.paid[:, c, k, y] += ps
-        claimed_total += cs
-        paid_total += ps
-        if g == "firm":
-            received += pd_
-        if ctx.budget is not None:
-            left = amt - pd_
-            if ctx.budget.unpaid == "carry":
-                buf = carry.setdefault((g, c, k), np.zeros((st.B, widths[g])))
-                buf[:, :n[g]] += left
-                fiscal.carried[:, c, k, y] += left.sum(1)
-            else:
-                fiscal.dropped[:, c, k, y] += left.sum(1)
-    st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
-                                 st.z["pay_ratio"])
-    return received
-
-
-def close_run(st: State, ctx: Context) -> None:
-    """Instalments still pending after the horizon are commitments: book them."""
-    fiscal: Fiscal = st.extra["fiscal"]
-    for (_, c, k), buf in st.extra["pending"].items():
-        fiscal.committed[:, c, k, :] += buf.sum(1)
-
-
-__all__ = ["Context", "Fiscal", "YearOut", "close_run", "init_run", "step_year"]
+__all__ = ["Context", "YearOut", "close_run", "init_run", "step_year"]

@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 
 from model.agents import Carrier, Enterprise, Investor, ResearchInstitute
-from model.dynamics import Context, close_run, init_run, step_year
+from model.dynamics import Context, step_year
 from model.layout import CARRIER_TYPES, make_layout
 from model.params import default_params
 from model.params.rules import population_facts
@@ -19,6 +19,7 @@ from model.policy.dense import dense_to_events
 from model.policy.spec import Policy, load_policy
 from model.population import initial_state
 from model.rng import root_key
+from model.settle import close_run, init_run
 from model.state import INVESTOR_TYPES
 from model.targets import TARGET_IDS
 

@@ -53,7 +53,8 @@ class BatchResult:
 def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict | None = None,
               on: np.ndarray | None = None, start: int = 2020, horizon: int = 2025,
               t7_count_from: str = "policy_start", budget=None, chunk: int | None = None,
-              workers: int = 1, progress=None, observer=None) -> BatchResult:
+              workers: int = 1, progress=None, observer=None,
+              engine: str = "compiled") -> BatchResult:
     """Run B = len(roots) runs; `on[b]` is 1 for a policy run, 0 for its counterfactual.
 
     `params` maps names to scalars or (B,) arrays. The batch runs in chunks of `chunk` runs,
@@ -74,7 +75,7 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
         sl = slice(lo, min(lo + chunk, B))
         pc = {k: (np.asarray(v)[sl].reshape(-1, 1) if np.ndim(v) else v) for k, v in p.items()}
         jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), _slice_policy(policy, sl, B),
-                     layout, t7_count_from, budget, observer))
+                     layout, t7_count_from, budget, observer, engine))
     if workers > 1 and len(jobs) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -114,10 +115,10 @@ def _run_job(job):
     return _run(*job)
 
 
-def _run(roots, p, on, policy, layout, t7, budget, observer=None):
+def _run(roots, p, on, policy, layout, t7, budget, observer=None, engine="compiled"):
     st = initial_state(layout, p, roots)
     ctx = Context(policy, p, on, layout, t7, budget,
-                  keep_events=bool(getattr(observer, "needs_events", False)))
+                  keep_events=bool(getattr(observer, "needs_events", False)), engine=engine)
     init_run(st, ctx)
     Y = len(layout.years)
     ind = np.zeros((roots.size, Y, len(TARGET_IDS)))

@@ -8,10 +8,11 @@ nine indicators are measured.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
-from model.behaviour import carriers, enterprise, entry, institute, investor
+from model.behaviour import carriers, compiled, enterprise, entry, institute, investor
 from model.behaviour.incentives import Incentives
 from model.layout import Layout
 from model.params.registry import col
@@ -22,6 +23,13 @@ from model.rng import Streams
 from model.settle import close_run, fund_investment_due, init_run, settle_year
 from model.state import ORIGINS, State
 from model.targets import indicators
+
+# the behaviour functions as written; model.behaviour.compiled holds the same, compiled
+REFERENCE = SimpleNamespace(
+    **{k: getattr(enterprise, k) for k in ("decide_rd", "decide_hte", "patents", "contracts",
+                                           "recognitions", "listings", "grow", "exits")},
+    invest=investor.invest, sellers=institute.sellers)
+ENGINES = ("reference", "compiled")
 
 
 @dataclass
@@ -150,12 +158,13 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     f, i, z = st.f, st.i, st.z
     B = st.B
     rs = Streams(st.roots, year)
+    beh = compiled if ctx.engine == "compiled" else REFERENCE
     inc = Incentives(policy, year, ctx.on, z["pay_ratio"])
     ev_f = _place_arrivals(st, p, inc, rs, year)
 
     # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
-    f["rd"] = enterprise.decide_rd(f, p, inc, year)
-    seek, cert_new, renewed, lapsed, new_rd, bought_ip = enterprise.decide_hte(
+    f["rd"] = beh.decide_rd(f, p, inc, year)
+    seek, cert_new, renewed, lapsed, new_rd, bought_ip = beh.decide_hte(
         f, p, inc, year, rs)
     f["rd"] = new_rd
     f["pat_stock"] += bought_ip  # an acquired patent: owned, not granted to the firm
@@ -166,7 +175,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
                              f["hte_left"]).astype(np.int8)
     ev_f["hte_certified"] = first.astype(np.float64)
     p8 = policy.value("P8a", "min_grants")
-    inv, util = enterprise.patents(f, p, inc, rs, p8)
+    inv, util = beh.patents(f, p, inc, rs, p8)
     ev_f["patents_invention"] = inv.astype(np.float64)
     ev_f["patents_utility"] = util.astype(np.float64)
     granted = inv + util
@@ -174,8 +183,8 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     f["pat_granted"] += granted
     z["patents_cum"] += granted.sum(1)
     k = int(p["contract_slots"])
-    ev_f["tech_contract"] = enterprise.contracts(f, p, inc, rs, k)
-    rec = enterprise.recognitions(f, p, inc, rs)
+    ev_f["tech_contract"] = beh.contracts(f, p, inc, rs, k)
+    rec = beh.recognitions(f, p, inc, rs)
     ev_f.update(rec)
     f["platforms_reg"] += rec["platform_regional"].astype(np.int16)
     f["platforms_nat"] += rec["platform_national"].astype(np.int16)
@@ -187,7 +196,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
         f["active"], tax * super_deduction_rate(year, f["sector"]) * f["rd"], 0.0)
 
     # institutes: they sell the contracts, form alliances, labs, institutions, breakthroughs
-    i["contracts_last"] = institute.sellers(ev_f["tech_contract"], i["active"], rs).astype(
+    i["contracts_last"] = beh.sellers(ev_f["tech_contract"], i["active"], rs).astype(
         np.int16)
     ev_i = institute.decide(i, p, inc, rs)
     i["alliances"] += ev_i.pop("alliance").astype(np.int16)
@@ -213,7 +222,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     z["intl_bases"] += cz["intl_base"]
 
     # zone firms newly listed as gazelles or unicorns on last year's growth (P6a/b by switch)
-    gazelle, unicorn = enterprise.listings(f, p, rs, np.log1p(f["growth_last"]))
+    gazelle, unicorn = beh.listings(f, p, rs, np.log1p(f["growth_last"]))
     f["gazelle"] |= gazelle
     f["unicorn"] |= unicorn
     ev_f["gazelle_listed"] = gazelle.astype(np.float64)
@@ -224,17 +233,17 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
 
     # investors: the innovation fund first honours P3 follow-ons
     followon = fund_investment_due(st, ctx, year)
-    amount, capital, placed = investor.invest(f, p, rs, followon)
+    amount, capital, placed = beh.invest(f, p, rs, followon)
     st.v["capital"], st.v["placed"] = capital, placed
 
     # growth, listings, exit, ageing; awards and investment feed next year
-    g = enterprise.grow(f, p, rs)
+    g = beh.grow(f, p, rs)
     f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"], f["rd"].copy()
     f["revenue"] = f["revenue"] * np.exp(g)
     f["growth_last"] = np.expm1(g)
     f["invested_last"] = amount
     f["award_last"] = received
-    gone = enterprise.exits(f, p, rs)
+    gone = beh.exits(f, p, rs)
     f["active"] &= ~gone
     f["age"] += f["active"]
     f["hte_left"] = np.where(f["hte"], f["hte_left"] - 1, 0).astype(np.int8)

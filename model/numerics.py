@@ -14,36 +14,75 @@ import numpy as np
 _PW_BLOCKSIZE = 128
 
 
-@nb.njit(cache=True)
-def pairwise_sum(a, lo, n):
-    """Sum of a[lo:lo + n] in NumPy's order (a 1-D float64 array)."""
+@nb.njit(cache=True, inline="always")
+def _block_sum(a, lo, n):
+    """NumPy's sum of up to 128 values: eight accumulators, then the remainder."""
     if n < 8:
         res = 0.0
         for i in range(n):
             res += a[lo + i]
         return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@nb.njit(cache=True)
+def pairwise_sum(a, lo, n):
+    """Sum of a[lo:lo + n] in NumPy's order (a 1-D float64 array).
+
+    NumPy recurses: sum(first half) + sum(second half), the half rounded down to a multiple
+    of 8, down to blocks of at most 128. Done here with an explicit stack (numba's cache
+    does not keep recursive functions)."""
     if n <= _PW_BLOCKSIZE:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
+        return _block_sum(a, lo, n)
+    # frames: [lo, n, stage]; stage 0 = left half pending, 1 = right half pending
+    s_lo = np.empty(64, np.int64)
+    s_n = np.empty(64, np.int64)
+    s_stage = np.empty(64, np.int64)
+    s_left = np.empty(64)
+    sp = 0
+    s_lo[0], s_n[0], s_stage[0] = lo, n, 0
+    sp = 1
+    ret = 0.0
+    have = False  # `ret` holds a finished child's sum for the frame on top
+    while sp > 0:
+        t = sp - 1
+        if have:
+            if s_stage[t] == 0:
+                s_left[t] = ret
+                s_stage[t] = 1
+                have = False
+            else:
+                ret = s_left[t] + ret
+                sp -= 1
+                continue
+        half = s_n[t] // 2
+        half -= half % 8
+        c_lo = s_lo[t] if s_stage[t] == 0 else s_lo[t] + half
+        c_n = half if s_stage[t] == 0 else s_n[t] - half
+        if c_n <= _PW_BLOCKSIZE:
+            ret = _block_sum(a, c_lo, c_n)
+            have = True
+        else:
+            s_lo[sp], s_n[sp], s_stage[sp] = c_lo, c_n, 0
+            sp += 1
+    return ret
 
 
 @nb.njit(cache=True)

@@ -120,28 +120,32 @@ def ndtri(p: np.ndarray) -> np.ndarray:
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _poisson_one(u, lm, exact_below):
+    """Poisson count by inversion of u: exact below `exact_below`, normal beyond."""
+    if lm <= 0.0:
+        return 0
+    if lm >= exact_below:
+        v = np.floor(lm + np.sqrt(lm) * _ndtri(u) + 0.5)
+        return max(0, np.int64(v))
+    pk = np.exp(-lm)
+    cdf = pk
+    k = 0
+    while u > cdf:
+        k += 1
+        pk *= lm / k
+        cdf += pk
+        if pk == 0.0 and cdf < u:  # rounding: cdf stalled below u
+            break
+    return k
+
+
 @nb.njit(cache=True)
 def _poisson_kernel(u, lam, exact_below):
     out = np.zeros(u.shape, np.int64)
     uf, lf, of = u.ravel(), lam.ravel(), out.ravel()
     for i in range(uf.size):
-        lm = lf[i]
-        if lm <= 0.0:
-            continue
-        if lm >= exact_below:
-            v = np.floor(lm + np.sqrt(lm) * _ndtri(uf[i]) + 0.5)
-            of[i] = max(0, np.int64(v))
-            continue
-        pk = np.exp(-lm)
-        cdf = pk
-        k = 0
-        while uf[i] > cdf:
-            k += 1
-            pk *= lm / k
-            cdf += pk
-            if pk == 0.0 and cdf < uf[i]:  # rounding: cdf stalled below u
-                break
-        of[i] = k
+        of[i] = _poisson_one(uf[i], lf[i], exact_below)
     return out
 
 

@@ -124,7 +124,8 @@ def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np
     Each is sought with a base probability raised by the award's salience (award / effort).
     """
     n = f["active"].shape[1]
-    act, hte = f["active"], f["hte"]
+    act = f["active"]
+    hte = act & f["hte"]  # a firm keeps its certificate after leaving, but no longer applies
     big = act & (f["revenue"] >= col(p, "large_firm_revenue"))
     s = load_rules()["sectors"]["strategic_mask"][f["sector"]]
     ev: dict[str, np.ndarray] = {}

@@ -8,7 +8,6 @@ nine indicators are measured.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -23,13 +22,6 @@ from model.rng import Streams
 from model.settle import close_run, fund_investment_due, init_run, settle_year
 from model.state import ORIGINS, State
 from model.targets import indicators
-
-# the behaviour functions as written; model.behaviour.compiled holds the same, compiled
-REFERENCE = SimpleNamespace(
-    **{k: getattr(enterprise, k) for k in ("decide_rd", "decide_hte", "patents", "contracts",
-                                           "recognitions", "listings", "grow", "exits")},
-    invest=investor.invest, sellers=institute.sellers)
-ENGINES = ("reference", "compiled")
 
 
 @dataclass
@@ -155,49 +147,23 @@ def step_year(st: State, year: int, ctx: Context) -> YearOut:
 
 def _step(st: State, year: int, ctx: Context) -> YearOut:
     policy, p, L = ctx.policy, ctx.params, st.layout
-    f, i, z = st.f, st.i, st.z
+    i, z = st.i, st.z
     B = st.B
     rs = Streams(st.roots, year)
-    beh = compiled if ctx.engine == "compiled" else REFERENCE
+    fast = ctx.engine == "compiled"
     inc = Incentives(policy, year, ctx.on, z["pay_ratio"])
     ev_f = _place_arrivals(st, p, inc, rs, year)
 
-    # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
-    f["rd"] = beh.decide_rd(f, p, inc, year)
-    seek, cert_new, renewed, lapsed, new_rd, bought_ip = beh.decide_hte(
-        f, p, inc, year, rs)
-    f["rd"] = new_rd
-    f["pat_stock"] += bought_ip  # an acquired patent: owned, not granted to the firm
-    first = cert_new & ~f["ever_hte"]
-    f["hte"] = (f["hte"] | cert_new) & ~lapsed
-    f["ever_hte"] |= cert_new
-    f["hte_left"] = np.where(cert_new | renewed, load_rules()["hte_criteria"]["validity_years"],
-                             f["hte_left"]).astype(np.int8)
-    ev_f["hte_certified"] = first.astype(np.float64)
-    p8 = policy.value("P8a", "min_grants")
-    inv, util = beh.patents(f, p, inc, rs, p8)
-    ev_f["patents_invention"] = inv.astype(np.float64)
-    ev_f["patents_utility"] = util.astype(np.float64)
-    granted = inv + util
-    f["pat_stock"] += granted
-    f["pat_granted"] += granted
-    z["patents_cum"] += granted.sum(1)
-    k = int(p["contract_slots"])
-    ev_f["tech_contract"] = beh.contracts(f, p, inc, rs, k)
-    rec = beh.recognitions(f, p, inc, rs)
-    ev_f.update(rec)
-    f["platforms_reg"] += rec["platform_regional"].astype(np.int16)
-    f["platforms_nat"] += rec["platform_national"].astype(np.int16)
-    f["workstations"] += (rec["academician_workstation"]
-                          + rec["postdoc_workstation"]).astype(np.int16)
-    # the R&D super-deduction: tax saved that year, the base of P7
-    tax = enterprise.tax_rate(f["hte"])
-    ev_f["rd_super_deduction"] = np.where(
-        f["active"], tax * super_deduction_rate(year, f["sector"]) * f["rd"], 0.0)
+    # firms: R&D, HTE status, patents, contracts, recognitions, listings
+    if fast:
+        ev, counts = compiled.firm_decisions(st.f, z, p, inc, rs, year, policy)
+    else:
+        ev, counts = _firm_decisions(st, p, inc, rs, year, policy)
+    ev_f.update(ev)
 
     # institutes: they sell the contracts, form alliances, labs, institutions, breakthroughs
-    i["contracts_last"] = beh.sellers(ev_f["tech_contract"], i["active"], rs).astype(
-        np.int16)
+    sellers = compiled.sellers if fast else institute.sellers
+    i["contracts_last"] = sellers(ev_f["tech_contract"], i["active"], rs).astype(np.int16)
     ev_i = institute.decide(i, p, inc, rs)
     i["alliances"] += ev_i.pop("alliance").astype(np.int16)
     i["keylabs"] += ev_i["platform_regional"].astype(np.int16)
@@ -221,41 +187,94 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     z["offshore_incubators"] += cz["offshore_incubator"]
     z["intl_bases"] += cz["intl_base"]
 
-    # zone firms newly listed as gazelles or unicorns on last year's growth (P6a/b by switch)
-    gazelle, unicorn = beh.listings(f, p, rs, np.log1p(f["growth_last"]))
-    f["gazelle"] |= gazelle
-    f["unicorn"] |= unicorn
-    ev_f["gazelle_listed"] = gazelle.astype(np.float64)
-    ev_f["unicorn_listed"] = unicorn.astype(np.float64)
-
     # awards: claims of the year (new and instalments falling due), paid or rationed
     received = settle_year(st, ctx, year, {"firm": ev_f, "institute": ev_i, "carrier": ev_c})
 
-    # investors: the innovation fund first honours P3 follow-ons
+    # investors (the innovation fund first honours P3 follow-ons), growth, exit, ageing;
+    # awards and investment feed next year
     followon = fund_investment_due(st, ctx, year)
-    amount, capital, placed = beh.invest(f, p, rs, followon)
-    st.v["capital"], st.v["placed"] = capital, placed
+    close = compiled.close_year if fast else _close_year
+    st.v["capital"], st.v["placed"], gone = close(st.f, p, rs, received, followon)
 
-    # growth, listings, exit, ageing; awards and investment feed next year
-    g = beh.grow(f, p, rs)
-    f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"], f["rd"].copy()
-    f["revenue"] = f["revenue"] * np.exp(g)
-    f["growth_last"] = np.expm1(g)
-    f["invested_last"] = amount
-    f["award_last"] = received
-    gone = beh.exits(f, p, rs)
-    f["active"] &= ~gone
-    f["age"] += f["active"]
-    f["hte_left"] = np.where(f["hte"], f["hte_left"] - 1, 0).astype(np.int8)
-
-    counts = {"hte_applications": seek.sum(1), "hte_new": cert_new.sum(1),
-              "hte_lapsed": lapsed.sum(1), "exits": gone.sum(1),
-              "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)).sum(1),
-              "firms": f["active"].sum(1)}
+    f = st.f
+    counts.update({"exits": gone,
+                   "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)
+                                ).sum(1),
+                   "firms": f["active"].sum(1)})
     out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
     if ctx.keep_events:
         out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
     return out
+
+
+def _firm_decisions(st: State, p: dict, inc: Incentives, rs: Streams, year: int,
+                    policy: Policy) -> tuple[dict, dict]:
+    """The firms' decisions of the year, with the NumPy functions of model.behaviour
+    (model.behaviour.compiled.firm_decisions is the same, compiled)."""
+    f, z = st.f, st.z
+    ev_f: dict[str, np.ndarray] = {}
+    # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
+    f["rd"] = enterprise.decide_rd(f, p, inc, year)
+    seek, cert_new, renewed, lapsed, new_rd, bought_ip = enterprise.decide_hte(
+        f, p, inc, year, rs)
+    f["rd"] = new_rd
+    f["pat_stock"] += bought_ip  # an acquired patent: owned, not granted to the firm
+    first = cert_new & ~f["ever_hte"]
+    f["hte"] = (f["hte"] | cert_new) & ~lapsed
+    f["ever_hte"] |= cert_new
+    f["hte_left"] = np.where(cert_new | renewed, load_rules()["hte_criteria"]["validity_years"],
+                             f["hte_left"]).astype(np.int8)
+    ev_f["hte_certified"] = first.astype(np.float64)
+    p8 = policy.value("P8a", "min_grants")
+    inv, util = enterprise.patents(f, p, inc, rs, p8)
+    ev_f["patents_invention"] = inv.astype(np.float64)
+    ev_f["patents_utility"] = util.astype(np.float64)
+    granted = inv + util
+    f["pat_stock"] += granted
+    f["pat_granted"] += granted
+    z["patents_cum"] += granted.sum(1)
+    k = int(p["contract_slots"])
+    ev_f["tech_contract"] = enterprise.contracts(f, p, inc, rs, k)
+    rec = enterprise.recognitions(f, p, inc, rs)
+    ev_f.update(rec)
+    f["platforms_reg"] += rec["platform_regional"].astype(np.int16)
+    f["platforms_nat"] += rec["platform_national"].astype(np.int16)
+    f["workstations"] += (rec["academician_workstation"]
+                          + rec["postdoc_workstation"]).astype(np.int16)
+    # the R&D super-deduction: tax saved that year, the base of P7
+    tax = enterprise.tax_rate(f["hte"])
+    ev_f["rd_super_deduction"] = np.where(
+        f["active"], tax * super_deduction_rate(year, f["sector"]) * f["rd"], 0.0)
+    # zone firms newly listed as gazelles or unicorns on last year's growth (P6a/b by switch)
+    gazelle, unicorn = enterprise.listings(f, p, rs)
+    f["gazelle"] |= gazelle
+    f["unicorn"] |= unicorn
+    ev_f["gazelle_listed"] = gazelle.astype(np.float64)
+    ev_f["unicorn_listed"] = unicorn.astype(np.float64)
+    counts = {"hte_applications": seek.sum(1), "hte_new": cert_new.sum(1),
+              "hte_lapsed": lapsed.sum(1)}
+    return ev_f, counts
+
+
+def _close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: np.ndarray):
+    """Investment, growth, exit and ageing with the NumPy functions of model.behaviour
+    (model.behaviour.compiled.close_year is the same, compiled). Returns (capital, placed,
+    exits per run)."""
+    amount, capital, placed = investor.invest(f, p, rs, followon)
+    g = enterprise.grow(f, p, rs)
+    # copies: step_year writes each array back into its own slots, and an array held under
+    # two names would be written back twice (rd_prev2 used to end the year equal to rd)
+    f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"].copy(), f["rd"].copy()
+    e = np.exp(g)
+    f["revenue"] = f["revenue"] * e
+    f["growth_last"] = e - 1.0
+    f["invested_last"] = amount
+    f["award_last"] = received
+    gone = enterprise.exits(f, p, rs)
+    f["active"] &= ~gone
+    f["age"] += f["active"]
+    f["hte_left"] = np.where(f["hte"], f["hte_left"] - 1, 0).astype(np.int8)
+    return capital, placed, gone.sum(1)
 
 
 __all__ = ["Context", "YearOut", "close_run", "init_run", "step_year"]

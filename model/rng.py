@@ -123,7 +123,7 @@ def ndtri(p: np.ndarray) -> np.ndarray:
 @nb.njit(cache=True, inline="always")
 def _poisson_one(u, lm, exact_below):
     """Poisson count by inversion of u: exact below `exact_below`, normal beyond."""
-    if lm <= 0.0:
+    if lm <= 0.0 or u <= 1.0 - lm:  # u <= 1 - lam <= exp(-lam): no event, no exp needed
         return 0
     if lm >= exact_below:
         v = np.floor(lm + np.sqrt(lm) * _ndtri(u) + 0.5)

@@ -1,15 +1,18 @@
-"""The behaviour functions as numba kernels: one pass over the runs and slots of a year,
-instead of dozens of NumPy passes, for the batch engine.
+"""The firms' year as two numba kernels, for the batch engine.
 
-Each function here has the signature of its NumPy reference (model.behaviour.enterprise,
-investor, institute) and returns the same bits: the same expressions in the same order,
-the same random numbers (a draw is a hash of its slot, so a kernel draws only for the slots
-that need one), and NumPy's summation order where a sum is taken (model.numerics). The
-references are what the model *is*; ParkModel runs them, and tests hold these kernels to
-them on every output. A change of behaviour is made in the reference first, then here.
+`firm_decisions` does in one pass over the runs and slots what model.dynamics'
+`_firm_decisions` does with the NumPy functions of model.behaviour (R&D, HTE status, patents,
+contracts, recognitions, the super-deduction, listings); `close_year` does `_close_year`
+(investment, growth, exit, ageing). Both update the state in place and give the same bits:
+the same expressions in the same order, the same random numbers (a draw is a hash of its
+slot, so a kernel draws only where a decision needs one) and NumPy's summation order where a
+sum is taken (model.numerics).
 
-Per-run values (parameters, award values) are computed in NumPy exactly as the reference
-computes them and passed as (B,) vectors; per-slot arithmetic happens in the kernels.
+The NumPy functions are what the model *is*: ParkModel runs them, the tests hold these
+kernels to them, and a change of behaviour is made there first, then here.
+
+Per-run values (parameters, award values, thresholds) are computed in NumPy exactly as the
+reference computes them and reach the kernels as one record per run.
 """
 
 from __future__ import annotations
@@ -18,214 +21,78 @@ import numba as nb
 import numpy as np
 
 from model.behaviour.incentives import Incentives, salience
+from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL
 from model.numerics import pairwise_sum
-from model.params.registry import col
+from model.params.registry import col, per_run
 from model.params.rules import load_rules, super_deduction_rate
 from model.rng import Streams, _hash_unit, _ndtri, _poisson_one, stream_keys
 from model.state import INVESTOR_TYPES
 
 _F = np.float64
 
+# event rows of `firm_decisions`, in the order the reference adds them to the year's events
+RECOGNITIONS = ("platform_regional", "platform_national", "academician_workstation",
+                "postdoc_practice_base", "postdoc_workstation", "standard_national",
+                "standard_industry", "standard_local", "offsite_rd_platform",
+                "industrialization_base", "talent_introduced", "major_breakthrough")
+EVENTS = ("hte_certified", "patents_invention", "patents_utility", *RECOGNITIONS,
+          "rd_super_deduction", "gazelle_listed", "unicorn_listed")
+_DRAWS = ("hte_consider", "hte_review", "patent_push", "patents_invention", "patents_utility",
+          "contract", "contract_amount", "platform_regional", "platform_national", "workstation",
+          "workstation_type", "standard", "standard_level", "offsite_amount", "offsite",
+          "base_amount", "industrialization_base", "talent", "breakthrough_firm", "listing")
+_CLOSE_DRAWS = ("investment", "growth", "exit")
+
+_RUN = np.dtype([(k, _F) for k in (
+    # R&D
+    "r7", "cap7", "neg_el", "mpc", "speed",
+    # HTE status
+    "gain", "p6c", "relabel", "effort", "ip_cost", "consider_p", "renew_p", "pass_p",
+    # patents
+    "per_inv", "per_util", "near_lo", "mg", "pays", "response",
+    # contracts
+    "med_int", "prob0", "price_term", "c_med", "c_sig",
+    # recognitions
+    "large", "pmin", "thr_pr", "thr_pn", "thr_ws", "aca", "acapb", "thr_std", "sn", "snsi",
+    "off_med", "off_sig", "p11_lo", "p11_min", "rate11", "cap11", "off_prob", "sal", "cost",
+    "base_med", "rate5", "cap5", "base_prob", "thr_talent", "bt_min", "thr_bt",
+    # listings
+    "mult", "list_prob",
+    # investment, growth, exit
+    "wg", "wr", "ticket", "g_hi", "g_trad", "el_g", "boost", "gsd", "exit_rate")])
+_CONST = np.dtype([(k, _F) for k in (
+    "t_hte", "t_std", "b0", "b1", "r0", "r1", "r2", "years", "min_age", "min_share",
+    "lo", "mid", "hi", "min_g0", "min_g1", "gz_age", "uc_age", "min_val", "angel_age")])
+
 
 def _runs(v, B: int) -> np.ndarray:
-    """A scalar or per-run value as a contiguous (B,) float64 vector."""
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(v, _F).reshape(-1, 1), (B, 1))[:, 0])
+    """A scalar or per-run value as a (B,) float64 vector."""
+    return np.broadcast_to(np.asarray(v, _F).reshape(-1, 1), (B, 1))[:, 0]
 
 
-def _keys(rs: Streams, *names: str) -> np.ndarray:
+def _keys(rs: Streams, names: tuple[str, ...]) -> np.ndarray:
     """Stream keys (len(names), B) of the year's decisions."""
     return np.stack([stream_keys(rs.roots, n, rs.year) for n in names])
 
 
-def _sector_table(year: int) -> np.ndarray:
-    """The super-deduction rate of each sector in `year`."""
-    return super_deduction_rate(year, np.arange(len(load_rules()["sectors"]["names"])))
-
-
-def _thresholds() -> tuple[float, float, float, float, float]:
-    c = load_rules()["hte_criteria"]
+def _constants() -> np.ndarray:
+    r = load_rules()
+    c, t, gz, uc = r["hte_criteria"], r["income_tax"], r["gazelle"], r["unicorn"]
     (b0, b1), (r0, r1, r2) = c["revenue_bands"], c["rd_intensity"]
-    return b0, b1, r0, r1, r2
+    rec = np.zeros(1, _CONST)[0]
+    for k, v in dict(t_hte=t["hte"], t_std=t["standard"], b0=b0, b1=b1, r0=r0, r1=r1, r2=r2,
+                     years=c["validity_years"], min_age=c["min_age_years"],
+                     min_share=c["min_hitech_share"], lo=gz["bands"][0], mid=gz["bands"][1],
+                     hi=gz["bands"][2], min_g0=gz["min_growth"][0], min_g1=gz["min_growth"][1],
+                     gz_age=gz["max_age_years"], uc_age=uc["max_age_years"],
+                     min_val=uc["min_valuation"], angel_age=ANGEL_MAX_AGE).items():
+        rec[k] = v
+    return rec
 
 
-@nb.njit(cache=True, inline="always")
-def _rd_threshold(rev, b0, b1, r0, r1, r2):
-    """hte_rd_threshold for one firm (searchsorted, side="left")."""
-    if rev <= b0:
-        return r0
-    if rev <= b1:
-        return r1
-    return r2
-
-
-# -- R&D --------------------------------------------------------------------------------------
-def decide_rd(f: dict, p: dict, inc: Incentives, year: int) -> np.ndarray:
-    B = f["active"].shape[0]
-    t = load_rules()["income_tax"]
-    return _decide_rd(f["active"], f["hte"], f["sector"], f["rd"], f["kappa"], f["revenue"],
-                      f["price0"], f["award_last"], _sector_table(year), t["hte"], t["standard"],
-                      _runs(inc.value("P7", "rate"), B),
-                      _runs(inc.cap("P7", "cap_per_unit_year"), B),
-                      _runs(-col(p, "rd_price_elasticity"), B), _runs(col(p, "award_rd_mpc"), B),
-                      _runs(col(p, "rd_adjust_speed"), B))
-
-
-@nb.njit(cache=True)
-def _decide_rd(active, hte, sector, rd, kappa, rev, price0, award_last, sdr, t_hte, t_std,
-               r7, cap7, neg_el, mpc, speed):
-    B, n = active.shape
-    out = np.zeros((B, n))
-    for b in range(B):
-        for i in range(n):
-            if not active[b, i]:
-                continue
-            tax = t_hte if hte[b, i] else t_std
-            sd = sdr[sector[b, i]]
-            reward = r7[b] * tax * sd * rd[b, i]
-            r7m = r7[b] if reward < cap7[b] else 0.0
-            price = 1.0 - tax * (1.0 + sd) - r7m * tax * sd
-            p0 = price0[b, i] if price0[b, i] > 0 else price
-            desired = (kappa[b, i] * rev[b, i] * (price / p0) ** neg_el[b]
-                       + mpc[b] * award_last[b, i])
-            x = rd[b, i] + speed[b] * (desired - rd[b, i])
-            out[b, i] = max(x, 0.0)
-    return out
-
-
-# -- HTE status -------------------------------------------------------------------------------
-def decide_hte(f: dict, p: dict, inc: Incentives, year: int, rs: Streams):
-    B = f["active"].shape[0]
-    rules = load_rules()
-    crit, tax = rules["hte_criteria"], rules["income_tax"]
-    years = crit["validity_years"]
-    gain = _runs((tax["standard"] - tax["hte"]) * col(p, "profit_margin"), B)
-    return _decide_hte(
-        f["active"], f["hte"], f["ever_hte"], f["hte_left"], f["age"], f["hts"], f["sector"],
-        f["revenue"], f["rd"], f["pat_stock"], f["effort_mult"], _sector_table(year),
-        tax["standard"], *_thresholds(), float(years), float(crit["min_age_years"]),
-        float(crit["min_hitech_share"]), gain, _runs(inc.value("P6c", "award"), B),
-        _runs(col(p, "relabel_share"), B), _runs(col(p, "hte_effort_cost"), B),
-        _runs(col(p, "ip_acquisition_cost"), B), _runs(col(p, "hte_consider_prob"), B),
-        _runs(col(p, "hte_renew_prob"), B), _runs(col(p, "hte_pass_prob"), B),
-        _keys(rs, "hte_consider", "hte_review"))
-
-
-@nb.njit(cache=True)
-def _decide_hte(active, hte, ever, left, age, hts, sector, rev, rd, pat, mult, sdr, t_std,
-                b0, b1, r0, r1, r2, years, min_age, min_share, gain, p6c, relabel, effort,
-                ip_cost, consider_p, renew_p, pass_p, keys):
-    B, n = active.shape
-    seek = np.zeros((B, n), np.bool_)
-    new = np.zeros((B, n), np.bool_)
-    renewed = np.zeros((B, n), np.bool_)
-    lapsed = np.zeros((B, n), np.bool_)
-    bought = np.zeros((B, n), np.bool_)
-    new_rd = rd.copy()
-    for b in range(B):
-        for i in range(n):
-            due = hte[b, i] and left[b, i] <= 0
-            basic = active[b, i] and age[b, i] >= min_age and hts[b, i] >= min_share
-            if not (basic and (not hte[b, i] or due)):
-                lapsed[b, i] = due
-                continue
-            if not due and not _hash_unit(keys[0, b], i) < consider_p[b]:
-                continue
-            r = rev[b, i]
-            gap = max(_rd_threshold(r, b0, b1, r0, r1, r2) * r - rd[b, i], 0.0)
-            price = 1.0 - t_std * (1.0 + sdr[sector[b, i]])
-            benefit = gain[b] * r * years + (0.0 if ever[b, i] else p6c[b])
-            no_ip = pat[b, i] < 1
-            cost = (effort[b] * mult[b, i] + years * gap * price * (1.0 - relabel[b])
-                    + (ip_cost[b] if no_ip else 0.0))
-            if not benefit > cost:
-                lapsed[b, i] = due
-                continue
-            seek[b, i] = True
-            bought[b, i] = no_ip
-            new_rd[b, i] = rd[b, i] + gap * (1.0 - relabel[b])
-            passed = _hash_unit(keys[1, b], i) < (renew_p[b] if due else pass_p[b])
-            new[b, i] = passed and not hte[b, i]
-            renewed[b, i] = passed and due
-            lapsed[b, i] = due and not passed
-    return seek, new, renewed, lapsed, new_rd, bought
-
-
-# -- patents ----------------------------------------------------------------------------------
-def patents(f: dict, p: dict, inc: Incentives, rs: Streams, min_grants):
-    B = f["active"].shape[0]
-    mg = _runs(min_grants, B)
-    return _patents(f["active"], f["rd_prev1"], f["rd_prev2"],
-                    _runs(col(p, "invention_grants_per_rd"), B),
-                    _runs(col(p, "utility_grants_per_rd"), B),
-                    _runs((1.0 - col(p, "threshold_bunching")) * min_grants, B), mg,
-                    np.asarray(inc.value("P8a", "award") > 0).reshape(-1) & np.ones(B, bool),
-                    _runs(col(p, "patent_award_response"), B),
-                    _keys(rs, "patent_push", "patents_invention", "patents_utility"))
-
-
-@nb.njit(cache=True)
-def _patents(active, rd1, rd2, per_inv, per_util, near_lo, mg, pays, response, keys):
-    B, n = active.shape
-    inv = np.zeros((B, n), np.int64)
-    util = np.zeros((B, n), np.int64)
-    for b in range(B):
-        for i in range(n):
-            if not active[b, i]:
-                continue
-            lam_inv = per_inv[b] * rd2[b, i]
-            lam_util = per_util[b] * rd1[b, i]
-            total = lam_inv + lam_util
-            if (total >= near_lo[b] and total < mg[b] and pays[b]
-                    and _hash_unit(keys[0, b], i) < response[b]):
-                lam_util = lam_util + (mg[b] - total)
-            inv[b, i] = _poisson_one(_hash_unit(keys[1, b], i), lam_inv, 30.0)
-            util[b, i] = _poisson_one(_hash_unit(keys[2, b], i), lam_util, 30.0)
-    return inv, util
-
-
-# -- technology contracts ---------------------------------------------------------------------
-def contracts(f: dict, p: dict, inc: Incentives, rs: Streams, k: int) -> np.ndarray:
-    B = f["active"].shape[0]
-    net_price = 1.0 - inc.rate_on("tech_contract")
-    return _contracts(f["active"], f["rd"], f["revenue"], k,
-                      _runs(col(p, "rd_intensity_median_hitech"), B),
-                      _runs(col(p, "contract_prob"), B),
-                      _runs(net_price ** -col(p, "contract_price_elasticity"), B),
-                      _runs(col(p, "contract_amount_median"), B),
-                      _runs(col(p, "contract_amount_sigma"), B),
-                      _keys(rs, "contract", "contract_amount"))
-
-
-@nb.njit(cache=True)
-def _contracts(active, rd, rev, k, med_int, prob0, price_term, med, sig, keys):
-    B, n = active.shape
-    out = np.zeros((B, n, k))
-    for b in range(B):
-        for i in range(n):
-            if not active[b, i]:
-                continue
-            rel = min(rd[b, i] / max(rev[b, i], 1e-9) / med_int[b], 3.0)
-            prob = prob0[b] * rel * price_term[b]
-            for j in range(k):
-                if _hash_unit(keys[0, b], i * k + j) < prob:
-                    out[b, i, j] = med[b] * np.exp(sig[b] * _ndtri(_hash_unit(keys[1, b],
-                                                                              i * k + j)))
-    return out
-
-
-# -- recognitions -----------------------------------------------------------------------------
-_REC = ("platform_regional", "platform_national", "academician_workstation",
-        "postdoc_practice_base", "postdoc_workstation", "standard_national",
-        "standard_industry", "standard_local", "offsite_rd_platform", "industrialization_base",
-        "talent_introduced", "major_breakthrough")
-_REC_DRAWS = ("platform_regional", "platform_national", "workstation", "workstation_type",
-              "standard", "standard_level", "offsite_amount", "offsite", "base_amount",
-              "industrialization_base", "talent", "breakthrough_firm")
-
-
-def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np.ndarray]:
-    B = f["active"].shape[0]
-    s = load_rules()["sectors"]["strategic_mask"]
+def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
+    """One record per run: every per-run quantity, computed as the reference computes it."""
+    tax = load_rules()["income_tax"]
     aca, pb = col(p, "academician_share"), col(p, "practice_base_share")
     mean_ws = (aca * inc.value("P9b", "award_academician")
                + pb * inc.value("P9b", "award_practice_base")
@@ -234,216 +101,357 @@ def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np
     mean_std = (sn * inc.value("P8b", "award_national") + si * inc.value("P8b", "award_industry")
                 + (1 - sn - si) * inc.value("P8b", "award_local"))
     p11_min = inc.cap("P11", "min_amount")
-    run = [  # per-run values, in the kernel's order
-        col(p, "large_firm_revenue"), col(p, "platform_min_rd"),
-        col(p, "platform_regional_prob") * salience(inc.value("P9a", "award_regional"), p),
-        col(p, "platform_national_prob") * salience(inc.value("P9a", "award_national"), p),
-        col(p, "workstation_prob") * salience(mean_ws, p), aca, aca + pb,
-        col(p, "standard_prob") * salience(mean_std, p), sn, sn + si,
-        col(p, "offsite_investment_median"), col(p, "revenue_sigma") * 0.5,
-        (1 - col(p, "threshold_bunching")) * p11_min, p11_min, inc.value("P11", "rate"),
-        inc.cap("P11", "cap_per_item"), col(p, "offsite_rd_prob"), col(p, "award_salience"),
-        col(p, "recognition_effort_cost"), col(p, "base_investment_median"),
-        inc.value("P5", "rate"), inc.cap("P5", "cap_per_item"),
-        col(p, "industrialization_base_prob"),
-        col(p, "talent_prob") * salience(inc.value("P1", "award"), p),
-        col(p, "breakthrough_min_rd"),
-        col(p, "breakthrough_prob") * salience(inc.schedule_total("P3"), p),
-    ]
-    P = np.ascontiguousarray(np.stack([_runs(v, B) for v in run], axis=1))
-    out = _recognitions(f["active"], f["hte"], f["revenue"], f["rd"], f["platforms_reg"],
-                        s[f["sector"]], P, _keys(rs, *_REC_DRAWS))
-    return dict(zip(_REC, out, strict=True))
+    min_grants = policy.value("P8a", "min_grants")
+    v = {
+        "r7": inc.value("P7", "rate"), "cap7": inc.cap("P7", "cap_per_unit_year"),
+        "neg_el": -col(p, "rd_price_elasticity"), "mpc": col(p, "award_rd_mpc"),
+        "speed": col(p, "rd_adjust_speed"),
+        "gain": (tax["standard"] - tax["hte"]) * col(p, "profit_margin"),
+        "p6c": inc.value("P6c", "award"), "relabel": col(p, "relabel_share"),
+        "effort": col(p, "hte_effort_cost"), "ip_cost": col(p, "ip_acquisition_cost"),
+        "consider_p": col(p, "hte_consider_prob"), "renew_p": col(p, "hte_renew_prob"),
+        "pass_p": col(p, "hte_pass_prob"),
+        "per_inv": col(p, "invention_grants_per_rd"), "per_util": col(p, "utility_grants_per_rd"),
+        "near_lo": (1.0 - col(p, "threshold_bunching")) * min_grants, "mg": min_grants,
+        "pays": inc.value("P8a", "award") > 0, "response": col(p, "patent_award_response"),
+        "med_int": col(p, "rd_intensity_median_hitech"), "prob0": col(p, "contract_prob"),
+        "price_term": (1.0 - inc.rate_on("tech_contract"))
+        ** -col(p, "contract_price_elasticity"),
+        "c_med": col(p, "contract_amount_median"), "c_sig": col(p, "contract_amount_sigma"),
+        "large": col(p, "large_firm_revenue"), "pmin": col(p, "platform_min_rd"),
+        "thr_pr": col(p, "platform_regional_prob")
+        * salience(inc.value("P9a", "award_regional"), p),
+        "thr_pn": col(p, "platform_national_prob")
+        * salience(inc.value("P9a", "award_national"), p),
+        "thr_ws": col(p, "workstation_prob") * salience(mean_ws, p), "aca": aca,
+        "acapb": aca + pb, "thr_std": col(p, "standard_prob") * salience(mean_std, p),
+        "sn": sn, "snsi": sn + si, "off_med": col(p, "offsite_investment_median"),
+        "off_sig": col(p, "revenue_sigma") * 0.5,
+        "p11_lo": (1 - col(p, "threshold_bunching")) * p11_min, "p11_min": p11_min,
+        "rate11": inc.value("P11", "rate"), "cap11": inc.cap("P11", "cap_per_item"),
+        "off_prob": col(p, "offsite_rd_prob"), "sal": col(p, "award_salience"),
+        "cost": col(p, "recognition_effort_cost"), "base_med": col(p, "base_investment_median"),
+        "rate5": inc.value("P5", "rate"), "cap5": inc.cap("P5", "cap_per_item"),
+        "base_prob": col(p, "industrialization_base_prob"),
+        "thr_talent": col(p, "talent_prob") * salience(inc.value("P1", "award"), p),
+        "bt_min": col(p, "breakthrough_min_rd"),
+        "thr_bt": col(p, "breakthrough_prob") * salience(inc.schedule_total("P3"), p),
+        "mult": col(p, "valuation_multiple"), "list_prob": col(p, "gazelle_list_prob"),
+        "wg": col(p, "screen_growth_weight"), "wr": col(p, "screen_rd_weight"),
+        "ticket": per_run(p, "ticket_size", B), "g_hi": col(p, "growth_hitech"),
+        "g_trad": col(p, "growth_traditional"), "el_g": col(p, "rd_productivity_elasticity"),
+        "boost": col(p, "investment_growth_boost"), "gsd": col(p, "growth_sd"),
+        "exit_rate": col(p, "exit_rate"),
+    }
+    rec = np.zeros(B, _RUN)
+    for k in _RUN.names:
+        rec[k] = _runs(v[k], B)
+    return rec
+
+
+# -- the decisions of the year ----------------------------------------------------------------
+def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year: int,
+                   policy) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The year's firm decisions, in place on the state `f` (views of the year's slots).
+
+    Returns (events {name: (B, n)}, counts {hte_applications, hte_new, hte_lapsed: (B,)})."""
+    B, n = f["active"].shape
+    k = int(p["contract_slots"])
+    rules = load_rules()
+    sectors = np.arange(len(rules["sectors"]["names"]))
+    ev = np.zeros((len(EVENTS), B, n))
+    contracts = np.zeros((B, n, k))
+    counts = np.zeros((3, B), np.int64)
+    granted = np.zeros(B, np.int64)
+    _decisions(f["active"], f["hte"], f["ever_hte"], f["hte_left"], f["age"], f["hts"],
+               f["sector"], f["revenue"], f["rd"], f["kappa"], f["price0"], f["award_last"],
+               f["pat_stock"], f["pat_granted"], f["rd_prev1"], f["rd_prev2"],
+               f["effort_mult"], f["platforms_reg"], f["platforms_nat"], f["workstations"],
+               f["gazelle"], f["unicorn"], f["growth_last"],
+               super_deduction_rate(year, sectors), rules["sectors"]["strategic_mask"],
+               _run_values(p, inc, policy, B),
+               _constants(), _keys(rs, _DRAWS), ev, contracts, counts, granted)
+    z["patents_cum"] += granted
+    events = dict(zip(EVENTS[:3], ev[:3], strict=True))
+    events["tech_contract"] = contracts  # where the reference adds it
+    events.update(zip(EVENTS[3:], ev[3:], strict=True))
+    return events, dict(zip(("hte_applications", "hte_new", "hte_lapsed"), counts, strict=True))
+
+
+@nb.njit(cache=True, inline="always")
+def _rd_threshold(c, rev):
+    """hte_rd_threshold for one firm (searchsorted, side="left")."""
+    if rev <= c.b0:
+        return c.r0
+    if rev <= c.b1:
+        return c.r1
+    return c.r2
+
+
+_MEMO = 16  # price ratios remembered per run: firms share a handful of (price, base price)
+
+
+@nb.njit(cache=True, inline="always")
+def _price_response(ratio, e, memo):
+    """ratio ** e, remembered: pow is the costliest operation of the year and the ratios few.
+    memo[0, :-1] holds ratios, memo[1, :-1] their powers, memo[:, -1] (count, next slot)."""
+    if ratio == 1.0:
+        return 1.0  # pow(1, e) == 1 exactly
+    n = int(memo[0, -1])
+    for j in range(n):
+        if memo[0, j] == ratio:
+            return memo[1, j]
+    y = ratio ** e
+    k = int(memo[1, -1])
+    memo[0, k], memo[1, k] = ratio, y
+    memo[1, -1] = (k + 1) % _MEMO
+    memo[0, -1] = min(n + 1, _MEMO)
+    return y
 
 
 @nb.njit(cache=True)
-def _recognitions(active, hte, rev, rd, plat_reg, strategic, P, keys):
+def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0, award_last,
+               pat_stock, pat_granted, rd1, rd2, mult, plat_reg, plat_nat, workstations,
+               gazelle, unicorn, growth, sdr, strategic, P, c, keys, ev, contracts,
+               counts, granted):
     B, n = active.shape
-    ev = np.zeros((12, B, n))
+    K = contracts.shape[2]
+    memo = np.zeros((2, _MEMO + 1))
     for b in range(B):
-        (large, pmin, thr_pr, thr_pn, thr_ws, aca, acapb, thr_std, sn, snsi, off_med,
-         off_sig, p11_lo, p11_min, rate11, cap11, off_prob, sal, cost, base_med, rate5, cap5,
-         base_prob, thr_talent, bt_min, thr_bt) = P[b]
+        q = P[b]
+        memo[:, -1] = 0.0  # the memo is per run: the elasticity differs
         for i in range(n):
-            if not active[b, i]:
+            act = active[b, i]
+            due = hte[b, i] and left[b, i] <= 0
+            if not act:
+                rd[b, i] = 0.0
+                if due:  # certificates of firms gone lapse when due
+                    hte[b, i] = False
+                    counts[2, b] += 1
                 continue
-            big = rev[b, i] >= large
-            if rd[b, i] >= pmin and _hash_unit(keys[0, b], i) < thr_pr:
-                ev[0, b, i] = 1.0
-            if plat_reg[b, i] > 0 and _hash_unit(keys[1, b], i) < thr_pn:
-                ev[1, b, i] = 1.0
-            if hte[b, i]:
-                if _hash_unit(keys[2, b], i) < thr_ws:
-                    u2 = _hash_unit(keys[3, b], i)
-                    ev[2 if u2 < aca else 3 if u2 < acapb else 4, b, i] = 1.0
-                if _hash_unit(keys[4, b], i) < thr_std:
-                    u2 = _hash_unit(keys[5, b], i)
-                    ev[5 if u2 < sn else 6 if u2 < snsi else 7, b, i] = 1.0
-                if _hash_unit(keys[10, b], i) < thr_talent:
-                    ev[10, b, i] = 1.0
-            if big:
-                inv = off_med * np.exp(off_sig * _ndtri(_hash_unit(keys[6, b], i)))
-                if rate11 > 0 and inv >= p11_lo and inv < p11_min:
-                    inv = p11_min
-                exp11 = min(rate11 * inv, cap11) if inv >= p11_min else 0.0
-                if _hash_unit(keys[7, b], i) < off_prob * (1.0 + sal * exp11 / (exp11 + cost)):
-                    ev[8, b, i] = inv
-                if strategic[b, i]:
-                    binv = base_med * np.exp(0.5 * _ndtri(_hash_unit(keys[8, b], i)))
-                    exp5 = min(rate5 * binv, cap5)
-                    if _hash_unit(keys[9, b], i) < base_prob * (1.0 + sal * exp5 / (exp5 + cost)):
-                        ev[9, b, i] = binv
-            if rd[b, i] >= bt_min and _hash_unit(keys[11, b], i) < thr_bt:
-                ev[11, b, i] = 1.0
-    return ev
-
-
-# -- growth, listings, exit -------------------------------------------------------------------
-def grow(f: dict, p: dict, rs: Streams) -> np.ndarray:
-    B = f["active"].shape[0]
-    s = load_rules()["sectors"]["strategic_mask"]
-    return _grow(f["active"], s[f["sector"]], f["rd"], f["rd_prev1"], f["invested_last"],
-                 _runs(col(p, "growth_hitech"), B), _runs(col(p, "growth_traditional"), B),
-                 _runs(col(p, "rd_productivity_elasticity"), B),
-                 _runs(col(p, "investment_growth_boost"), B), _runs(col(p, "growth_sd"), B),
-                 _keys(rs, "growth"))
-
-
-@nb.njit(cache=True)
-def _grow(active, strategic, rd, rd1, invested, g_hi, g_trad, el, boost, sd, keys):
-    B, n = active.shape
-    out = np.zeros((B, n))
-    for b in range(B):
-        for i in range(n):
-            if not active[b, i]:
-                continue
-            trend = g_hi[b] if strategic[b, i] else g_trad[b]
-            change = np.log(max(rd[b, i], 1e-6) / max(rd1[b, i], 1e-6))
-            out[b, i] = (trend + el[b] * min(max(change, -1.0), 1.0)
-                         + boost[b] * (1.0 if invested[b, i] > 0 else 0.0)
-                         + sd[b] * _ndtri(_hash_unit(keys[0, b], i)))
-    return out
-
-
-def listings(f: dict, p: dict, rs: Streams, growth: np.ndarray):
-    B = f["active"].shape[0]
-    r = load_rules()
-    gz, uc = r["gazelle"], r["unicorn"]
-    return _listings(f["active"], f["gazelle"], f["unicorn"], f["age"], f["revenue"],
-                     np.ascontiguousarray(growth), np.asarray(gz["bands"], _F),
-                     np.asarray(gz["min_growth"], _F), float(gz["max_age_years"]),
-                     float(uc["max_age_years"]), float(uc["min_valuation"]),
-                     _runs(col(p, "valuation_multiple"), B), _runs(col(p, "gazelle_list_prob"), B),
-                     _keys(rs, "listing"))
-
-
-@nb.njit(cache=True)
-def _listings(active, gazelle, unicorn, age, rev, growth, bands, min_g, gz_age, uc_age,
-              min_val, mult, prob, keys):
-    B, n = active.shape
-    gz = np.zeros((B, n), np.bool_)
-    uc = np.zeros((B, n), np.bool_)
-    lo, mid, hi = bands[0], bands[1], bands[2]
-    for b in range(B):
-        for i in range(n):
-            if not active[b, i]:
-                continue
+            s = sector[b, i]
+            sd = sdr[s]
             r = rev[b, i]
-            g = np.expm1(growth[b, i])
-            crit = age[b, i] <= gz_age and (
-                (r >= lo and r < mid and g >= min_g[0]) or (r >= mid and r < hi and g >= min_g[1]))
-            uni = age[b, i] <= uc_age and r * mult[b] >= min_val
-            if (crit and not gazelle[b, i]) or (uni and not unicorn[b, i]):
-                u = _hash_unit(keys[0, b], i)
-                gz[b, i] = crit and not gazelle[b, i] and u < prob[b]
-                uc[b, i] = uni and not unicorn[b, i] and u < prob[b]
-    return gz, uc
+            # R&D: desired R&D moves with the after-tax price; actual R&D adjusts
+            tax = c.t_hte if hte[b, i] else c.t_std
+            reward = q.r7 * tax * sd * rd[b, i]
+            r7m = q.r7 if reward < q.cap7 else 0.0
+            price = 1.0 - tax * (1.0 + sd) - r7m * tax * sd
+            p0 = price0[b, i] if price0[b, i] > 0 else price
+            desired = (kappa[b, i] * r * _price_response(price / p0, q.neg_el, memo)
+                       + q.mpc * award_last[b, i])
+            x = rd[b, i] + q.speed * (desired - rd[b, i])
+            x = max(x, 0.0)
+            rd[b, i] = x
+            # HTE status: seek or renew when the benefit beats the cost of qualifying
+            passed = False
+            basic = age[b, i] >= c.min_age and hts[b, i] >= c.min_share
+            if basic and (not hte[b, i] or due) and (
+                    due or _hash_unit(keys[0, b], i) < q.consider_p):
+                gap = max(_rd_threshold(c, r) * r - x, 0.0)
+                sprice = 1.0 - c.t_std * (1.0 + sd)
+                benefit = q.gain * r * c.years + (0.0 if ever[b, i] else q.p6c)
+                no_ip = pat_stock[b, i] < 1
+                cost = (q.effort * mult[b, i] + c.years * gap * sprice * (1.0 - q.relabel)
+                        + (q.ip_cost if no_ip else 0.0))
+                if benefit > cost:  # seeks it
+                    counts[0, b] += 1
+                    rd[b, i] = x + gap * (1.0 - q.relabel)
+                    if no_ip:
+                        pat_stock[b, i] += 1.0  # an acquired patent: owned, not granted
+                    passed = _hash_unit(keys[1, b], i) < (q.renew_p if due else q.pass_p)
+            if passed and not hte[b, i]:
+                counts[1, b] += 1
+                if not ever[b, i]:
+                    ev[0, b, i] = 1.0
+                hte[b, i] = True
+                ever[b, i] = True
+                left[b, i] = c.years
+            elif passed:  # renewed
+                left[b, i] = c.years
+            elif due:
+                hte[b, i] = False
+                counts[2, b] += 1
+            # patents, with lags; firms just short of P8a's threshold file more
+            lam_inv = q.per_inv * rd2[b, i]
+            lam_util = q.per_util * rd1[b, i]
+            total = lam_inv + lam_util
+            if (total >= q.near_lo and total < q.mg and q.pays > 0
+                    and _hash_unit(keys[2, b], i) < q.response):
+                lam_util = lam_util + (q.mg - total)
+            inv = _poisson_one(_hash_unit(keys[3, b], i), lam_inv, 30.0)
+            util = _poisson_one(_hash_unit(keys[4, b], i), lam_util, 30.0)
+            ev[1, b, i] = inv
+            ev[2, b, i] = util
+            pat_stock[b, i] += inv + util
+            pat_granted[b, i] += inv + util
+            granted[b] += inv + util
+            # technology contracts
+            rel = min(rd[b, i] / max(r, 1e-9) / q.med_int, 3.0)
+            prob = q.prob0 * rel * q.price_term
+            for j in range(K):
+                if _hash_unit(keys[5, b], i * K + j) < prob:
+                    contracts[b, i, j] = q.c_med * np.exp(
+                        q.c_sig * _ndtri(_hash_unit(keys[6, b], i * K + j)))
+            # recognitions
+            _recognitions(q, keys, b, i, hte[b, i], r >= q.large, strategic[s], rd[b, i],
+                          plat_reg[b, i], ev)
+            plat_reg[b, i] += np.int16(ev[3, b, i])
+            plat_nat[b, i] += np.int16(ev[4, b, i])
+            workstations[b, i] += np.int16(ev[5, b, i] + ev[7, b, i])
+            # the R&D super-deduction: tax saved that year, the base of P7
+            ev[15, b, i] = (c.t_hte if hte[b, i] else c.t_std) * sd * rd[b, i]
+            # listings on last year's growth
+            _listing(q, c, keys, b, i, age[b, i], r, growth[b, i], gazelle, unicorn, ev)
 
 
-def exits(f: dict, p: dict, rs: Streams) -> np.ndarray:
-    B = f["active"].shape[0]
-    return _exits(f["active"], f["revenue"], _runs(col(p, "large_firm_revenue"), B),
-                  _runs(col(p, "exit_rate"), B), _keys(rs, "exit"))
+@nb.njit(cache=True, inline="always")
+def _recognitions(q, keys, b, i, hte, big, strategic, rd, plat_reg, ev):
+    if rd >= q.pmin and _hash_unit(keys[7, b], i) < q.thr_pr:
+        ev[3, b, i] = 1.0
+    if plat_reg > 0 and _hash_unit(keys[8, b], i) < q.thr_pn:
+        ev[4, b, i] = 1.0
+    if hte:
+        if _hash_unit(keys[9, b], i) < q.thr_ws:
+            u2 = _hash_unit(keys[10, b], i)
+            ev[5 if u2 < q.aca else 6 if u2 < q.acapb else 7, b, i] = 1.0
+        if _hash_unit(keys[11, b], i) < q.thr_std:
+            u2 = _hash_unit(keys[12, b], i)
+            ev[8 if u2 < q.sn else 9 if u2 < q.snsi else 10, b, i] = 1.0
+        if _hash_unit(keys[17, b], i) < q.thr_talent:
+            ev[13, b, i] = 1.0
+    if big:
+        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(keys[13, b], i)))
+        if q.rate11 > 0 and inv >= q.p11_lo and inv < q.p11_min:
+            inv = q.p11_min
+        exp11 = min(q.rate11 * inv, q.cap11) if inv >= q.p11_min else 0.0
+        if _hash_unit(keys[14, b], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
+            ev[11, b, i] = inv
+        if strategic:
+            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(keys[15, b], i)))
+            exp5 = min(q.rate5 * binv, q.cap5)
+            if _hash_unit(keys[16, b], i) < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost)):
+                ev[12, b, i] = binv
+    if rd >= q.bt_min and _hash_unit(keys[18, b], i) < q.thr_bt:
+        ev[14, b, i] = 1.0
 
 
-@nb.njit(cache=True)
-def _exits(active, rev, large, rate, keys):
-    B, n = active.shape
-    out = np.zeros((B, n), np.bool_)
-    for b in range(B):
-        for i in range(n):
-            if active[b, i]:
-                r = rate[b] * (0.5 if rev[b, i] >= large[b] else 1.0)
-                out[b, i] = _hash_unit(keys[0, b], i) < r
-    return out
+@nb.njit(cache=True, inline="always")
+def _listing(q, c, keys, b, i, age, r, g, gazelle, unicorn, ev):
+    crit = age <= c.gz_age and ((r >= c.lo and r < c.mid and g >= c.min_g0)
+                                or (r >= c.mid and r < c.hi and g >= c.min_g1))
+    uni = age <= c.uc_age and r * q.mult >= c.min_val
+    new_g = crit and not gazelle[b, i]
+    new_u = uni and not unicorn[b, i]
+    if new_g or new_u:
+        u = _hash_unit(keys[19, b], i)
+        if new_g and u < q.list_prob:
+            gazelle[b, i] = True
+            ev[16, b, i] = 1.0
+        if new_u and u < q.list_prob:
+            unicorn[b, i] = True
+            ev[17, b, i] = 1.0
 
 
-# -- investors and institutes -----------------------------------------------------------------
-def invest(f: dict, p: dict, rs: Streams, followon_due: np.ndarray):
-    from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL
-    from model.params.registry import per_run
-
+# -- the end of the year ----------------------------------------------------------------------
+def close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: np.ndarray,
+               run: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Investment, growth, exit and ageing, in place on `f`; returns (capital, placed, exits)."""
     B = f["active"].shape[0]
     capital = np.zeros((B, len(INVESTOR_TYPES)))
     for k, name in enumerate(INVESTOR_TYPES):
         cap = per_run(p, CAPITAL[name], B).copy()
         if name == "innovation_fund":
-            cap = np.maximum(cap - followon_due, 0.0)
+            cap = np.maximum(cap - followon, 0.0)
         capital[:, k] = cap
-    ticket = _runs(per_run(p, "ticket_size", B), B)
-    deals = np.ascontiguousarray(capital / ticket[:, None])
-    s = load_rules()["sectors"]["strategic_mask"]
-    amount, placed = _invest(f["active"], f["age"], s[f["sector"]], f["hte"], f["rd"],
-                             f["revenue"], f["growth_last"], ANGEL_MAX_AGE,
-                             _runs(col(p, "screen_growth_weight"), B),
-                             _runs(col(p, "screen_rd_weight"), B), deals, ticket,
-                             _keys(rs, "investment"))
-    return amount, capital, placed
+    ticket = per_run(p, "ticket_size", B)
+    placed = np.zeros_like(capital)
+    gone = np.zeros(B, np.int64)
+    q = run if run is not None else _close_values(p, B)
+    _close(f["active"], f["age"], f["sector"], f["hte"], f["hte_left"], f["rd"], f["rd_prev1"],
+           f["rd_prev2"], f["revenue"], f["growth_last"], f["invested_last"], f["award_last"],
+           np.ascontiguousarray(received), load_rules()["sectors"]["strategic_mask"],
+           capital / ticket[:, None], q, _constants(), _keys(rs, _CLOSE_DRAWS), placed, gone)
+    return capital, placed, gone
+
+
+def _close_values(p: dict, B: int) -> np.ndarray:
+    rec = np.zeros(B, _RUN)
+    for k, name in (("wg", "screen_growth_weight"), ("wr", "screen_rd_weight"),
+                    ("ticket", "ticket_size"), ("g_hi", "growth_hitech"),
+                    ("g_trad", "growth_traditional"), ("el_g", "rd_productivity_elasticity"),
+                    ("boost", "investment_growth_boost"), ("gsd", "growth_sd"),
+                    ("exit_rate", "exit_rate"), ("large", "large_firm_revenue")):
+        rec[k] = per_run(p, name, B)
+    return rec
 
 
 @nb.njit(cache=True)
-def _invest(active, age, strategic, hte, rd, rev, growth, angel_age, wg, wr, deals, ticket,
-            keys):
+def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, award_last,
+           received, strategic, deals, P, c, keys, placed, gone):
     B, n = active.shape
     K = deals.shape[1]
-    amount = np.zeros((B, n))
-    placed = np.zeros((B, K))
+    w = np.zeros(n)
     wk = np.zeros((K, n))
-    considers = np.zeros((K, n), np.bool_)
     pk = np.zeros(K)
+    denom = np.zeros(K)
     for b in range(B):
+        q = P[b]
+        # investors screen firms by growth and R&D: weights, then each investor's total
         for i in range(n):
             a = active[b, i]
-            considers[0, i] = a and age[b, i] <= angel_age
-            considers[1, i] = a and strategic[b, i]
-            considers[2, i] = a and strategic[b, i]
-            considers[3, i] = a and hte[b, i]
-            w = np.exp(min(max(wg[b] * growth[b, i] + wr[b] * min(rd[b, i] / max(rev[b, i],
-                                                                            1e-9), 0.3),
-                               -30.0), 30.0))
-            for k in range(K):
-                wk[k, i] = w if considers[k, i] else 0.0
-        denom = np.empty(K)
+            st = strategic[sector[b, i]]
+            w[i] = np.exp(min(max(q.wg * growth[b, i]
+                                  + q.wr * min(rd[b, i] / max(rev[b, i], 1e-9), 0.3),
+                                  -30.0), 30.0)) if a else 0.0
+            wk[0, i] = w[i] if a and age[b, i] <= c.angel_age else 0.0
+            wk[1, i] = w[i] if a and st else 0.0
+            wk[2, i] = w[i] if a and st else 0.0
+            wk[3, i] = w[i] if a and hte[b, i] else 0.0
         for k in range(K):
             denom[k] = max(pairwise_sum(wk[k], 0, n), 1e-12)
         for i in range(n):
-            prob = 0.0
-            for k in range(K):
-                pk[k] = min(deals[b, k] * wk[k, i] / denom[k], 1.0)
-                prob = prob + pk[k]
-            if prob <= 0.0:
-                continue
-            if _hash_unit(keys[0, b], i) < min(prob, 1.0):
-                amount[b, i] = ticket[b]
-                dv = max(prob, 1e-12)
+            amount = 0.0
+            if active[b, i]:
+                prob = 0.0
                 for k in range(K):
-                    placed[b, k] += pk[k] / dv
-    return amount, placed
+                    pk[k] = min(deals[b, k] * wk[k, i] / denom[k], 1.0)
+                    prob = prob + pk[k]
+                if prob > 0.0 and _hash_unit(keys[0, b], i) < min(prob, 1.0):
+                    amount = q.ticket
+                    dv = max(prob, 1e-12)
+                    for k in range(K):
+                        placed[b, k] += pk[k] / dv
+                # growth: sector trend, R&D, equity investment, noise
+                trend = q.g_hi if strategic[sector[b, i]] else q.g_trad
+                change = np.log(max(rd[b, i], 1e-6) / max(rd1[b, i], 1e-6))
+                g = (trend + q.el_g * min(max(change, -1.0), 1.0)
+                     + q.boost * (1.0 if invested[b, i] > 0 else 0.0)
+                     + q.gsd * _ndtri(_hash_unit(keys[1, b], i)))
+                e = np.exp(g)
+                rev[b, i] = rev[b, i] * e
+                growth[b, i] = e - 1.0
+            else:
+                growth[b, i] = 0.0
+            rd2[b, i] = rd1[b, i]
+            rd1[b, i] = rd[b, i]
+            invested[b, i] = amount
+            award_last[b, i] = received[b, i]
+            if active[b, i]:
+                rate = q.exit_rate * (0.5 if rev[b, i] >= q.large else 1.0)
+                if _hash_unit(keys[2, b], i) < rate:
+                    active[b, i] = False
+                    gone[b] += 1
+                else:
+                    age[b, i] += 1.0
+            left[b, i] = left[b, i] - 1 if hte[b, i] else 0
 
 
+# -- institutes -------------------------------------------------------------------------------
 def sellers(contracts: np.ndarray, inst_active: np.ndarray, rs: Streams) -> np.ndarray:
+    """model.behaviour.institute.sellers, compiled."""
     return _sellers(np.ascontiguousarray(contracts), inst_active.sum(1), inst_active.shape[1],
-                    _keys(rs, "contract_seller"))
+                    _keys(rs, ("contract_seller",)))
 
 
 @nb.njit(cache=True)
@@ -460,5 +468,4 @@ def _sellers(contracts, m_active, M, keys):
     return out
 
 
-__all__ = ["contracts", "decide_hte", "decide_rd", "exits", "grow", "invest", "listings",
-           "patents", "recognitions", "sellers"]
+__all__ = ["EVENTS", "close_year", "firm_decisions", "sellers"]

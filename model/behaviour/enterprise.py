@@ -192,12 +192,13 @@ def grow(f: dict, p: dict, rs: Streams) -> np.ndarray:
     return np.where(f["active"], g, 0.0)
 
 
-def listings(f: dict, p: dict, rs: Streams, growth: np.ndarray):
-    """Zone firms newly listed as gazelles or unicorns (the national tests in rules.toml)."""
+def listings(f: dict, p: dict, rs: Streams):
+    """Zone firms newly listed as gazelles or unicorns on last year's growth (the national
+    tests in rules.toml)."""
     n = f["active"].shape[1]
     r = load_rules()
     gz, uc = r["gazelle"], r["unicorn"]
-    rev, g = f["revenue"], np.expm1(growth)
+    rev, g = f["revenue"], f["growth_last"]
     lo, mid, hi = gz["bands"]
     crit = (f["age"] <= gz["max_age_years"]) & (
         ((rev >= lo) & (rev < mid) & (g >= gz["min_growth"][0]))

@@ -14,6 +14,7 @@ import numpy as np
 from model.budget import pay
 from model.policy.core import KIND_CODES
 from model.policy.dense import dense_awards
+from model.policy.dense_compiled import Unsupported, due_and_shift, plan_awards
 from model.state import State
 
 if TYPE_CHECKING:
@@ -71,7 +72,14 @@ def fund_investment_due(st: State, ctx: Context, year: int) -> np.ndarray:
 
 
 def settle_year(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
-    """Book the year's claims, pay them (through the budget, if any); return firms' receipts."""
+    """Book the year's claims, pay them (through the budget, if any); return firms' receipts.
+
+    With `ctx.engine == "compiled"` the compiled path (`_settle_compiled`) books the same bits;
+    what follows here is the reference it is tested against."""
+    if getattr(ctx, "engine", "reference") == "compiled":
+        received = _settle_compiled(st, ctx, year, ev)
+        if received is not None:
+            return received
     fiscal: Fiscal = st.extra["fiscal"]
     pending, hist, widths = st.extra["pending"], st.extra["hist"], st.extra["widths"]
     y = st.layout.year_index(year)
@@ -121,6 +129,130 @@ def settle_year(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
     st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
                                  st.z["pay_ratio"])
     return received
+
+
+def _settle_compiled(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray | None:
+    """`settle_year`'s bookkeeping with the compiled award core; the same bits.
+
+    Why it is faster: one pass per claim computes its amounts, row totals and firm receipts
+    together (model.policy.dense_compiled); claims that are zero in every run (most, most
+    years) are skipped wherever adding zeros is a no-op: x + 0.0 == x, and the budget's
+    rationing of the other claims does not depend on them (guarded: every line's limit
+    >= 0); without a budget line the paid amounts are the claims, so the generic rationing
+    and its copies are skipped. Claims keep the reference's order, so every running total adds
+    the same numbers in the same order; the pending, carry and hist dictionaries get the same
+    keys in the same order. Returns None (before touching anything) for an input the kernels
+    do not reproduce; the caller then runs the reference.
+    """
+    fiscal: Fiscal = st.extra["fiscal"]
+    pending, hist, widths = st.extra["pending"], st.extra["hist"], st.extra["widths"]
+    budget = ctx.budget
+    B = st.B
+    n = {"firm": st.f["active"].shape[1], "institute": widths["institute"],
+         "carrier": widths["carrier"]}
+    try:
+        on = np.asarray(ctx.on, np.float64)
+        plans = {g: plan_awards(ctx.policy, year, ev[g], on, hist[g]) for g in GROUPS}
+        for g, jobs in plans.items():
+            if any(j.width != n[g] or not 0 <= j.offset < MAX_OFFSET for j in jobs):
+                raise Unsupported(f"{g}: claim width or offset")
+        for (g, _, _), buf in pending.items():
+            if (buf.dtype != np.float64 or not buf.flags.c_contiguous
+                    or buf.shape != (B, widths[g], MAX_OFFSET)):
+                raise Unsupported("pending buffer")
+        if budget is None and st.extra.get("carry"):
+            raise Unsupported("claims carried without a budget line")
+        if budget is not None and not all(line.limit >= 0 for line in budget.lines()):
+            raise Unsupported("a budget line below zero")
+    except Unsupported:
+        return None
+    y = st.layout.year_index(year)
+    received = np.zeros((B, n["firm"]))
+    carry = st.extra.setdefault("carry", {})
+    if budget is None:
+        claimed_total = np.zeros(B)
+        cs = np.empty(B)
+
+        def book(c: int, k: int) -> None:
+            fiscal.claims[:, c, k, y] += cs
+            fiscal.paid[:, c, k, y] += cs
+            claimed_total[:] += cs
+
+        # instalments due this year first; the buffers move one year on in the same sweep,
+        # so this year's new instalments go one slot lower than the reference puts them
+        # before its shift: the same additions, in the same order
+        for (g, c, k), buf in list(pending.items()):
+            if due_and_shift(buf, n[g], cs, received, g == "firm", _NO2, False):
+                book(c, k)
+        for g in GROUPS:
+            recv = received if g == "firm" else None
+            for job in plans[g]:
+                if job.offset == 0:
+                    if job.run(cs, recv=recv):
+                        book(job.clause, job.kind)
+                else:
+                    buf = pending.setdefault((g, job.clause, job.kind),
+                                             np.zeros((B, widths[g], MAX_OFFSET)))
+                    job.run(cs, pend=buf, slot=job.offset - 1)
+        carry.clear()
+        paid_total = claimed_total
+    else:
+        # the claim list as the reference builds it (carried, due, new); all-zero claims are
+        # kept as None: they only create their carry key
+        back = []
+        for (g, c, k), buf in carry.items():
+            amt = buf[:, :n[g]].copy()
+            back.append((g, c, k, amt if amt.any() else None))
+        carry.clear()
+        due, new = [], []
+        tmp = np.empty(B)
+        for (g, c, k), buf in list(pending.items()):
+            amt = np.zeros((B, n[g]))
+            nz = due_and_shift(buf, n[g], tmp, _NO2, False, amt, True)
+            due.append((g, c, k, amt if nz else None))
+        for g in GROUPS:
+            for job in plans[g]:
+                if job.offset == 0:
+                    amt = np.zeros((B, n[g]))
+                    new.append((g, job.clause, job.kind, amt if job.run(tmp, out=amt) else None))
+                else:
+                    buf = pending.setdefault((g, job.clause, job.kind),
+                                             np.zeros((B, widths[g], MAX_OFFSET)))
+                    job.run(tmp, pend=buf, slot=job.offset - 1)
+        claims = back + due + new
+        live = [j for j, e in enumerate(claims) if e[3] is not None]
+        paid_live = pay([claims[j] for j in live], budget, year, ctx.policy,
+                        n_carried=sum(e[3] is not None for e in back),
+                        n_due=sum(e[3] is not None for e in due))
+        paid = dict(zip(live, paid_live, strict=True))
+        claimed_total = np.zeros(B)
+        paid_total = np.zeros(B)
+        for j, (g, c, k, amt) in enumerate(claims):
+            if budget.unpaid == "carry":
+                buf = carry.setdefault((g, c, k), np.zeros((B, widths[g])))
+            if amt is None:
+                continue
+            pd_ = paid[j]
+            cs, ps = amt.sum(1), pd_.sum(1)
+            if j >= len(back):
+                fiscal.claims[:, c, k, y] += cs
+            fiscal.paid[:, c, k, y] += ps
+            claimed_total += cs
+            paid_total += ps
+            if g == "firm":
+                received += pd_
+            left = amt - pd_
+            if budget.unpaid == "carry":
+                buf[:, :n[g]] += left
+                fiscal.carried[:, c, k, y] += left.sum(1)
+            else:
+                fiscal.dropped[:, c, k, y] += left.sum(1)
+    st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
+                                 st.z["pay_ratio"])
+    return received
+
+
+_NO2 = np.empty((0, 0))
 
 
 def close_run(st: State, ctx: Context) -> None:

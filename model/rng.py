@@ -34,15 +34,18 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
-def stream_keys(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
+def _tag(decision: str, year: int) -> np.uint64:
+    return np.uint64((zlib.crc32(decision.encode()) << 16) ^ (year & 0xFFFF))
+
+
+def stream_keys_reference(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
     """Keys (B,) of the stream for `decision` in `year`, one per run."""
-    tag = np.uint64((zlib.crc32(decision.encode()) << 16) ^ (year & 0xFFFF))
-    return _mix(np.asarray(roots, np.uint64) ^ _mix(np.array([tag], np.uint64)))
+    return _mix(np.asarray(roots, np.uint64) ^ _mix(np.array([_tag(decision, year)], np.uint64)))
 
 
 def uniform_reference(roots, decision: str, year: int, n: int, offset: int = 0) -> np.ndarray:
     """Uniforms in (0, 1), shape (B, n): slot i of run b gets hash(key_b, offset + i)."""
-    keys = stream_keys(roots, decision, year)
+    keys = stream_keys_reference(roots, decision, year)
     slots = (np.arange(offset, offset + n, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
     with np.errstate(over="ignore"):
         z = _mix(keys[:, None] + slots[None, :])
@@ -149,7 +152,31 @@ def _poisson_kernel(u, lam, exact_below):
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _mix1(x):
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@nb.njit(cache=True)
+def _keys_kernel(roots, tag):
+    out = np.empty_like(roots)
+    t = _mix1(tag)
+    for b in range(roots.size):
+        out[b] = _mix1(roots[b] ^ t)
+    return out
+
+
 # -- the interface --------------------------------------------------------------------------
+def stream_keys(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
+    """Keys (B,) of the stream for `decision` in `year`; equal to `stream_keys_reference`."""
+    return _keys_kernel(np.ascontiguousarray(roots, np.uint64), _tag(decision, year))
+
+
 def root_key(rng: np.random.Generator) -> np.uint64:
     """The run's root key, drawn once from the run's own generator."""
     return np.uint64(rng.integers(0, 2**63, dtype=np.uint64))

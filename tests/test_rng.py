@@ -16,6 +16,13 @@ def test_uniform_kernel_equals_numpy_reference_bit_for_bit():
         assert np.array_equal(k, ref)
 
 
+def test_stream_keys_kernel_equals_numpy_reference():
+    roots = np.array([0, 1, 2**64 - 1, 2**63 + 5, 987654321], dtype=np.uint64)
+    for decision, year in (("exit", 2021), ("hte_review", 2030), ("", 0)):
+        assert np.array_equal(rng.stream_keys(roots, decision, year),
+                              rng.stream_keys_reference(roots, decision, year))
+
+
 def test_draw_of_a_slot_does_not_depend_on_batch_or_width():
     roots = np.arange(5, dtype=np.uint64) * 977
     wide = rng.uniform(roots, "hte_review", 2022, 300)

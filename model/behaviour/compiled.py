@@ -79,7 +79,7 @@ def _constants() -> np.ndarray:
     r = load_rules()
     c, t, gz, uc = r["hte_criteria"], r["income_tax"], r["gazelle"], r["unicorn"]
     (b0, b1), (r0, r1, r2) = c["revenue_bands"], c["rd_intensity"]
-    rec = np.zeros(1, _CONST)[0]
+    rec = np.zeros(1, _CONST)
     for k, v in dict(t_hte=t["hte"], t_std=t["standard"], b0=b0, b1=b1, r0=r0, r1=r1, r2=r2,
                      years=c["validity_years"], min_age=c["min_age_years"],
                      min_share=c["min_hitech_share"], lo=gz["bands"][0], mid=gz["bands"][1],
@@ -87,7 +87,7 @@ def _constants() -> np.ndarray:
                      gz_age=gz["max_age_years"], uc_age=uc["max_age_years"],
                      min_val=uc["min_valuation"], angel_age=ANGEL_MAX_AGE).items():
         rec[k] = v
-    return rec
+    return rec  # a one-element array: a record scalar cannot reach a parallel loop
 
 
 def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
@@ -209,17 +209,16 @@ def _price_response(ratio, e, memo):
     return y
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0, award_last,
                pat_stock, pat_granted, rd1, rd2, mult, plat_reg, plat_nat, workstations,
-               gazelle, unicorn, growth, sdr, strategic, P, c, keys, ev, contracts,
+               gazelle, unicorn, growth, sdr, strategic, P, consts, keys, ev, contracts,
                counts, granted):
     B, n = active.shape
     K = contracts.shape[2]
-    memo = np.zeros((2, _MEMO + 1))
-    for b in range(B):
-        q = P[b]
-        memo[:, -1] = 0.0  # the memo is per run: the elasticity differs
+    for b in nb.prange(B):  # runs are independent: one thread per run, same bits
+        q, c = P[b], consts[0]
+        memo = np.zeros((2, _MEMO + 1))  # per run: the elasticity differs
         for i in range(n):
             act = active[b, i]
             due = hte[b, i] and left[b, i] <= 0
@@ -386,17 +385,17 @@ def _close_values(p: dict, B: int) -> np.ndarray:
     return rec
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, award_last,
-           received, strategic, deals, P, c, keys, placed, gone):
+           received, strategic, deals, P, consts, keys, placed, gone):
     B, n = active.shape
     K = deals.shape[1]
-    w = np.zeros(n)
-    wk = np.zeros((K, n))
-    pk = np.zeros(K)
-    denom = np.zeros(K)
-    for b in range(B):
-        q = P[b]
+    for b in nb.prange(B):  # runs are independent: one thread per run, same bits
+        w = np.zeros(n)
+        wk = np.zeros((K, n))
+        pk = np.zeros(K)
+        denom = np.zeros(K)
+        q, c = P[b], consts[0]
         # investors screen firms by growth and R&D: weights, then each investor's total
         for i in range(n):
             a = active[b, i]
@@ -447,6 +446,54 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
             left[b, i] = left[b, i] - 1 if hte[b, i] else 0
 
 
+# -- the indicators ---------------------------------------------------------------------------
+def indicators(st, t7_count_from: str | None = None) -> dict[str, np.ndarray]:
+    """model.targets.indicators, compiled: the same sums in NumPy's order."""
+    from model.targets import load_targets
+
+    f, i, z = st.f, st.i, st.z
+    s = load_rules()["sectors"]
+    B = f["active"].shape[0]
+    out = np.zeros((9, B))
+    _indicators(f["active"], f["hte"], f["revenue"], f["sector"], f["hts"],
+                f["platforms_reg"], f["platforms_nat"], f["workstations"], s["va"],
+                s["strategic_mask"], out)
+    rule = t7_count_from or load_targets()["switches"]["t7_count_from"]["value"]
+    t7 = z["patents_cum"] + (z["patents_2020_stock"] if rule == "with_2020_stock" else 0.0)
+    out[3] = z["alliances_base"] + i["alliances"].sum(1)
+    out[4] += i["keylabs"].sum(1)
+    out[6] = t7
+    out[7] = z["offshore_incubators"]
+    out[8] = z["intl_bases"]
+    return {f"T{k + 1}": out[k] for k in range(9)}
+
+
+@nb.njit(cache=True)
+def _indicators(active, hte, revenue, sector, hts, plat_reg, plat_nat, workstations, va_ratio,
+                strategic, out):
+    B, n = active.shape
+    rows = np.zeros((4, n))  # va * hts, va, revenue of strategic sectors, revenue
+    for b in range(B):
+        hte_n, plat, ws = 0, 0, 0
+        for i in range(n):
+            a = active[b, i]
+            rev = revenue[b, i] if a else 0.0
+            va = rev * va_ratio[sector[b, i]]
+            rows[0, i] = va * hts[b, i]
+            rows[1, i] = va
+            rows[2, i] = rev * (1.0 if strategic[sector[b, i]] else 0.0)
+            rows[3, i] = rev
+            if a:
+                hte_n += hte[b, i]
+                plat += plat_reg[b, i] + plat_nat[b, i]
+                ws += workstations[b, i]
+        out[0, b] = hte_n
+        out[1, b] = pairwise_sum(rows[0], 0, n) / max(pairwise_sum(rows[1], 0, n), 1e-12)
+        out[2, b] = pairwise_sum(rows[2], 0, n) / max(pairwise_sum(rows[3], 0, n), 1e-12)
+        out[4, b] = plat
+        out[5, b] = ws
+
+
 # -- institutes -------------------------------------------------------------------------------
 def sellers(contracts: np.ndarray, inst_active: np.ndarray, rs: Streams) -> np.ndarray:
     """model.behaviour.institute.sellers, compiled."""
@@ -468,4 +515,4 @@ def _sellers(contracts, m_active, M, keys):
     return out
 
 
-__all__ = ["EVENTS", "close_year", "firm_decisions", "sellers"]
+__all__ = ["EVENTS", "close_year", "firm_decisions", "indicators", "sellers"]

@@ -201,8 +201,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
                    "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)
                                 ).sum(1),
                    "firms": f["active"].sum(1)})
-    measure = compiled.indicators if fast else indicators
-    out = YearOut(year, measure(st, ctx.t7_count_from), counts)
+    out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
     if ctx.keep_events:
         out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
     return out

@@ -27,7 +27,6 @@ from model.population import initial_state
 from model.rng import Streams
 from model.scenario import load_scenario
 from model.settle import init_run
-from model.targets import indicators
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOTS = roots_from_seeds(replication_seeds(31, 6))
@@ -125,14 +124,6 @@ def test_the_year_shifts_rd_into_its_lags(engine):
     assert np.array_equal(st.f["rd_prev2"][:, :old], last_year)
     assert np.array_equal(st.f["rd_prev1"], st.f["rd"])
     assert not np.array_equal(st.f["rd_prev2"][:, :old], st.f["rd_prev1"][:, :old])
-
-
-def test_indicators_equal_the_reference(mid_run):
-    st = mid_run[0]
-    for rule in ("policy_start", "with_2020_stock"):
-        ref, got = indicators(st, rule), compiled.indicators(st, rule)
-        _same(ref, got, "indicators")
-        assert all(np.asarray(v).any() for k, v in ref.items() if k not in ("T8", "T9"))
 
 
 def test_sellers_equal_the_reference(mid_run):

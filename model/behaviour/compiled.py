@@ -446,54 +446,6 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
             left[b, i] = left[b, i] - 1 if hte[b, i] else 0
 
 
-# -- the indicators ---------------------------------------------------------------------------
-def indicators(st, t7_count_from: str | None = None) -> dict[str, np.ndarray]:
-    """model.targets.indicators, compiled: the same sums in NumPy's order."""
-    from model.targets import load_targets
-
-    f, i, z = st.f, st.i, st.z
-    s = load_rules()["sectors"]
-    B = f["active"].shape[0]
-    out = np.zeros((9, B))
-    _indicators(f["active"], f["hte"], f["revenue"], f["sector"], f["hts"],
-                f["platforms_reg"], f["platforms_nat"], f["workstations"], s["va"],
-                s["strategic_mask"], out)
-    rule = t7_count_from or load_targets()["switches"]["t7_count_from"]["value"]
-    t7 = z["patents_cum"] + (z["patents_2020_stock"] if rule == "with_2020_stock" else 0.0)
-    out[3] = z["alliances_base"] + i["alliances"].sum(1)
-    out[4] += i["keylabs"].sum(1)
-    out[6] = t7
-    out[7] = z["offshore_incubators"]
-    out[8] = z["intl_bases"]
-    return {f"T{k + 1}": out[k] for k in range(9)}
-
-
-@nb.njit(cache=True)
-def _indicators(active, hte, revenue, sector, hts, plat_reg, plat_nat, workstations, va_ratio,
-                strategic, out):
-    B, n = active.shape
-    rows = np.zeros((4, n))  # va * hts, va, revenue of strategic sectors, revenue
-    for b in range(B):
-        hte_n, plat, ws = 0, 0, 0
-        for i in range(n):
-            a = active[b, i]
-            rev = revenue[b, i] if a else 0.0
-            va = rev * va_ratio[sector[b, i]]
-            rows[0, i] = va * hts[b, i]
-            rows[1, i] = va
-            rows[2, i] = rev * (1.0 if strategic[sector[b, i]] else 0.0)
-            rows[3, i] = rev
-            if a:
-                hte_n += hte[b, i]
-                plat += plat_reg[b, i] + plat_nat[b, i]
-                ws += workstations[b, i]
-        out[0, b] = hte_n
-        out[1, b] = pairwise_sum(rows[0], 0, n) / max(pairwise_sum(rows[1], 0, n), 1e-12)
-        out[2, b] = pairwise_sum(rows[2], 0, n) / max(pairwise_sum(rows[3], 0, n), 1e-12)
-        out[4, b] = plat
-        out[5, b] = ws
-
-
 # -- institutes -------------------------------------------------------------------------------
 def sellers(contracts: np.ndarray, inst_active: np.ndarray, rs: Streams) -> np.ndarray:
     """model.behaviour.institute.sellers, compiled."""
@@ -515,4 +467,4 @@ def _sellers(contracts, m_active, M, keys):
     return out
 
 
-__all__ = ["EVENTS", "close_year", "firm_decisions", "indicators", "sellers"]
+__all__ = ["EVENTS", "close_year", "firm_decisions", "sellers"]

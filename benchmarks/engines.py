@@ -2,16 +2,23 @@
 the batch engine, and the floor: NumPy streaming the whole state once per agent-year.
 Batch and floor times are the best of several repeats; Mesa's is one pass (it is slow).
 
+ParkModel runs the NumPy reference of the behaviour; the batch engine runs the compiled
+kernels (model.behaviour.compiled, model.policy.dense_compiled). The batch engine on the
+NumPy reference is timed too, to show what the kernels bring. The head-to-head runs in one
+process, on one core, for both; the 1,000-replication run uses `--workers` processes
+(default: all cores), as `parksim run` does.
+
 Prints agent-years per second for each (an agent-year = one active firm in one year),
 peak memory, and as its last lines `speedup=` (batch over Mesa, at equal replications) and
 `floor_ratio=` (batch time over the streaming floor).
 
-    python benchmarks/engines.py [--replications 100] [--big 1000]
+    python benchmarks/engines.py [--replications 100] [--big 1000] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -41,6 +48,8 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=100, help="runs for the head-to-head")
     ap.add_argument("--big", type=int, default=1000, help="replications (+ counterfactuals)")
     ap.add_argument("--seed", type=int, default=20200616)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="processes for the second timing of the big run")
     a = ap.parse_args()
     R = a.replications
     seeds = replication_seeds(a.seed, R)
@@ -55,6 +64,9 @@ def main() -> None:
         res = run_batch(roots)
         t_batch = min(t_batch, time.perf_counter() - t)
     ay = active_agent_years(res)
+    t = time.perf_counter()
+    run_batch(roots, engine="reference")
+    t_ref = time.perf_counter() - t
 
     t = time.perf_counter()
     out = batch_run(ParkModel, parameters={}, rng=[int(s.generate_state(1)[0]) for s in seeds],
@@ -76,18 +88,25 @@ def main() -> None:
 
     t = time.perf_counter()
     big = roots_from_seeds(replication_seeds(a.seed, a.big))
-    res_big = run_batch(np.concatenate([big, big]), on=np.r_[np.ones(a.big), np.zeros(a.big)])
+    big_roots, big_on = np.concatenate([big, big]), np.r_[np.ones(a.big), np.zeros(a.big)]
+    res_big = run_batch(big_roots, on=big_on)
     t_big = time.perf_counter() - t
+    t = time.perf_counter()
+    run_batch(big_roots, on=big_on, workers=a.workers)  # includes starting the processes
+    t_big_w = time.perf_counter() - t
 
     print(f"replications (head-to-head): {R}; active agent-years: {ay:,.0f}")
     def line(name: str, secs: float) -> None:
         print(f"{name:<31}{secs:9.3f} s  {ay / secs / 1e6:9.3f} M agent-years/s")
 
     line("mesa batch_run over ParkModel:", t_mesa)
+    line("batch engine, NumPy reference:", t_ref)
     line("batch engine:", t_batch)
     line("numpy streaming floor:", t_floor)
     print(f"batch engine, {a.big} replications + counterfactuals: {t_big:.2f} s "
           f"({active_agent_years(res_big) / t_big / 1e6:.3f} M agent-years/s)")
+    print(f"the same on {a.workers} worker processes: {t_big_w:.2f} s "
+          f"({active_agent_years(res_big) / t_big_w / 1e6:.3f} M agent-years/s)")
     print(f"peak memory: {peak_mb():.0f} MB")
     print(f"speedup={t_mesa / t_batch:.1f}")
     print(f"floor_ratio={t_batch / t_floor:.1f}")

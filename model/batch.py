@@ -80,8 +80,7 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_one_thread) as ex:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
             parts = []
             for part in ex.map(_run_job, jobs):
                 parts.append(part)
@@ -110,13 +109,6 @@ def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:
             if np.ndim(v) and np.shape(v)[0] == B:
                 out = out.with_param(cid, name, np.asarray(v).reshape(B, 1)[sl])
     return out
-
-
-def _one_thread() -> None:
-    """Worker processes run their kernels on one thread each: the processes share the cores."""
-    import numba
-
-    numba.set_num_threads(1)
 
 
 def _run_job(job):

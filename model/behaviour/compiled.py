@@ -87,7 +87,7 @@ def _constants() -> np.ndarray:
                      gz_age=gz["max_age_years"], uc_age=uc["max_age_years"],
                      min_val=uc["min_valuation"], angel_age=ANGEL_MAX_AGE).items():
         rec[k] = v
-    return rec  # a one-element array: a record scalar cannot reach a parallel loop
+    return rec  # a one-element array
 
 
 def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
@@ -209,16 +209,17 @@ def _price_response(ratio, e, memo):
     return y
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0, award_last,
                pat_stock, pat_granted, rd1, rd2, mult, plat_reg, plat_nat, workstations,
                gazelle, unicorn, growth, sdr, strategic, P, consts, keys, ev, contracts,
                counts, granted):
     B, n = active.shape
     K = contracts.shape[2]
-    for b in nb.prange(B):  # runs are independent: one thread per run, same bits
+    memo = np.zeros((2, _MEMO + 1))
+    for b in range(B):
         q, c = P[b], consts[0]
-        memo = np.zeros((2, _MEMO + 1))  # per run: the elasticity differs
+        memo[:, -1] = 0.0  # the memo is per run: the elasticity differs
         for i in range(n):
             act = active[b, i]
             due = hte[b, i] and left[b, i] <= 0
@@ -385,16 +386,16 @@ def _close_values(p: dict, B: int) -> np.ndarray:
     return rec
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, award_last,
            received, strategic, deals, P, consts, keys, placed, gone):
     B, n = active.shape
     K = deals.shape[1]
-    for b in nb.prange(B):  # runs are independent: one thread per run, same bits
-        w = np.zeros(n)
-        wk = np.zeros((K, n))
-        pk = np.zeros(K)
-        denom = np.zeros(K)
+    w = np.zeros(n)
+    wk = np.zeros((K, n))
+    pk = np.zeros(K)
+    denom = np.zeros(K)
+    for b in range(B):
         q, c = P[b], consts[0]
         # investors screen firms by growth and R&D: weights, then each investor's total
         for i in range(n):

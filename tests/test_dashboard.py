@@ -305,3 +305,13 @@ def test_dashboard_command_rejects_bad_input(capsys):
         port = s.getsockname()[1]
         assert main(["dashboard", "--port", str(port)]) == 2
     assert "free port" in capsys.readouterr().err
+
+
+def test_screenshot_option_rejects_a_non_png_path_and_writes_nothing(tmp_path, capsys):
+    from model.cli import main
+
+    out = tmp_path / "shot.jpg"
+    assert main(["dashboard", "--screenshot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and ".png" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

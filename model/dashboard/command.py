@@ -1,5 +1,8 @@
 """`parksim dashboard [SCENARIO] [--port P]`: serve the dashboard on 127.0.0.1 until stopped.
 
+`--screenshot PATH` instead writes the README's picture (model/dashboard/screenshot.py) and
+stops: the one command that regenerates results/dashboard/screenshot.png.
+
 The app runs in a child process (`python -m solara run model.dashboard.app`, production
 mode: no reloader) in its own session, so stopping it also stops its worker pool. This
 process checks the scenario first (a bad file gives one line and exit status 2), waits until
@@ -43,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
     p.add_argument("--save-dir", type=Path, default=Path("results/dashboard/scenarios"),
                    help="where 'Save as scenario' writes (default results/dashboard/scenarios)")
+    p.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
+                   help="write a picture of the page after raising the P6c award to its top "
+                        "(Chromium + Playwright), then stop")
 
 
 def free_port() -> int:
@@ -153,6 +159,8 @@ def _raise_exit(signum, frame):  # noqa: ARG001
 def run(args: argparse.Namespace) -> int:
     """The `dashboard` command: serve until Ctrl-C or SIGTERM."""
     lang = getattr(args, "lang", "en")
+    if args.screenshot is not None:
+        return _screenshot(args, lang)
     proc, url = start(args.scenario, port=args.port, replications=args.replications,
                       idle_replications=args.idle_replications, seed=args.seed,
                       workers=args.workers, save_dir=args.save_dir,
@@ -168,4 +176,25 @@ def run(args: argparse.Namespace) -> int:
         stop(proc)
         signal.signal(signal.SIGTERM, old)
         print(_msg("stopped", lang), flush=True)
+    return 0
+
+
+def _screenshot(args: argparse.Namespace, lang: str) -> int:
+    """`--screenshot PNG`: start the server, capture the page after the award move, stop."""
+    from model.dashboard import screenshot
+
+    if args.screenshot.suffix.lower() != ".png":
+        raise InputError("--screenshot", "path", "a .png file", str(args.screenshot))
+    why = screenshot.browser_missing()
+    if why:
+        raise InputError("--screenshot", "browser", "Chromium and Playwright", why)
+    proc, url = start(args.scenario, port=args.port, replications=args.replications,
+                      idle_replications=args.idle_replications, seed=args.seed,
+                      workers=args.workers, save_dir=args.save_dir,
+                      log=subprocess.DEVNULL)
+    try:
+        move = screenshot.capture(args.screenshot, url)
+    finally:
+        stop(proc)
+    print(_msg("screenshot", lang, path=args.screenshot, p0=move.p0, p1=move.p1), flush=True)
     return 0

@@ -93,6 +93,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cmd_ready": {"en": "Dashboard: {url}  (Ctrl-C to stop)",
                   "zh": "仪表板地址:{url}(按Ctrl-C停止)"},
     "cmd_stopped": {"en": "Dashboard stopped.", "zh": "仪表板已停止。"},
+    "cmd_screenshot": {"en": "Screenshot written to {path} (P6c award 20 -> 80 万元: "
+                              "P(T1) {p0:.0%} -> {p1:.0%}).",
+                       "zh": "截图已写入 {path}(P6c 奖励 20 -> 80 万元:"
+                             "T1 达成概率 {p0:.0%} -> {p1:.0%})。"},
     # rules and choices
     "pro_rata": {"en": "pro rata", "zh": "按比例"},
     "first_come": {"en": "first come, first served", "zh": "先到先得"},

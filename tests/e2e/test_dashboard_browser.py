@@ -1,7 +1,10 @@
 """The dashboard in a real browser: start `parksim dashboard`'s server on a free port, move the
 HTE award (P6c) with the keyboard, wait for the numbers to change, check their direction,
 save the setting as a scenario and run it with `parksim run`, switch to Chinese, step the
-agents page, and keep a screenshot for the README (results/dashboard/screenshot.png).
+agents page, and check the page's screenshot. The screenshot goes to pytest's tmp_path: the
+committed results/dashboard/screenshot.png is written only by
+`parksim dashboard --screenshot results/dashboard/screenshot.png`, so a test run leaves the
+tree clean.
 
 Chromium comes from Debian's package (/usr/bin/chromium; `.ci/run` installs it): Playwright
 cannot download a browser here. Without the binary the test skips, unless PARKSIM_E2E=1 (CI
@@ -11,32 +14,30 @@ sets it), where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import re
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from model.dashboard.screenshot import (
+    ARGS,
+    CHROMIUM,
+    TIMEOUT,
+    VIEWPORT,
+    browser_missing,
+    raise_award,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
-SHOT = ROOT / "results" / "dashboard" / "screenshot.png"
 R = 100  # replications in the browser test: the answer's direction, not its precision
-TIMEOUT = 240_000  # ms: a first answer on a busy 2-core machine (~2 s when idle)
 
 
 def _browser_or_skip() -> None:
-    why = None
-    if not os.path.exists(CHROMIUM):
-        why = f"{CHROMIUM} not found (Debian: apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            why = "the playwright package is not installed (pip install -e '.[dev]')"
+    why = browser_missing()
     if why:
         if os.environ.get("PARKSIM_E2E") == "1":
             pytest.fail(f"PARKSIM_E2E=1 but {why}")
@@ -61,20 +62,29 @@ def server(tmp_path_factory):
         os.killpg(proc.pid, 0)
 
 
-def _percent(text: str) -> float:
-    return float(re.search(r"(\d+)%", text).group(1)) / 100
-
-
-def _money(text: str) -> float:
-    return float(re.search(r"([\d,]+)", text).group(1).replace(",", ""))
-
-
-def _wait_for(page, setting: str) -> None:
-    """Until the shown numbers are those of `setting` (the changes from the base, as the page
-    writes them): each key figure carries the setting it was computed for."""
-    for testid in ("pmet-T1", "cost"):
-        page.wait_for_selector(f"[data-testid={testid}][data-for='{setting}']",
-                               timeout=TIMEOUT)
+def _png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """(width, height, decompressed scanlines) of an 8-bit RGB/RGBA PNG; fails on anything
+    else, so a truncated or non-PNG file cannot pass."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+        elif kind == b"IDAT":
+            idat += body
+        elif kind == b"IEND":
+            break
+        pos += 12 + n
+    assert width is not None, "no IHDR"
+    rows = zlib.decompress(idat)
+    channels = 3 if colour == 2 else 4
+    assert len(rows) == height * (1 + width * channels), "truncated image data"
+    return width, height, rows
 
 
 def test_move_the_hte_award_see_the_numbers_save_and_run(server):
@@ -84,28 +94,23 @@ def test_move_the_hte_award_see_the_numbers_save_and_run(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1500})
-            page.goto(url)
-            _wait_for(page, "")
-            p0 = _percent(page.inner_text("[data-testid=pmet-T1]"))
-            c0 = _money(page.inner_text("[data-testid=cost]"))
-
-            slider = page.locator("[data-testid='lever-P6c.award'] [role=slider]")
-            slider.focus()
+            page = browser.new_page(viewport=VIEWPORT)
             t0 = time.monotonic()
-            slider.press("End")  # the slider's top: four times the 20 万元 of the text
-            _wait_for(page, "P6c.award = 80.0")
+            # the slider's top by keyboard: four times the 20 万元 of the text
+            m = raise_award(page, url)
             seconds = time.monotonic() - t0
-            p1 = _percent(page.inner_text("[data-testid=pmet-T1]"))
-            c1 = _money(page.inner_text("[data-testid=cost]"))
+            p0, c0, p1, c1 = m.p0, m.c0, m.p1, m.c1
             print(f"\nP6c 20 -> 80: P(T1) {p0:.2f} -> {p1:.2f}, cost {c0:,.0f} -> {c1:,.0f} "
-                  f"万元, answer in {seconds:.1f} s at R={R}")
+                  f"万元, first and moved answers in {seconds:.1f} s at R={R}")
             assert c1 > c0  # four times the award is paid to at least as many new HTEs
             # common random numbers make this paired: a higher award never loses T1 by more
             # than a few runs' worth (5 of 100) of noise
             assert p1 >= p0 - 0.05
-            SHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOT))
+            shot = tmp / "screenshot.png"
+            page.screenshot(path=str(shot))
+            width, height, rows = _png_pixels(shot)
+            assert (width, height) == (VIEWPORT["width"], VIEWPORT["height"])
+            assert len(set(rows)) > 16, "the screenshot is blank"  # a page, not one colour
 
             page.get_by_label("Scenario name").fill("e2e_award80")
             page.locator("[data-testid=save] button").click()

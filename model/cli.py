@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.errors import InputError
-from model.i18n import LANGS, kind_label, label, reason_label, t
+from model.i18n import LANGS, kind_label, label, reason_label, t, unit_text
 
 # -- text layout ----------------------------------------------------------------------------
 
@@ -91,15 +91,13 @@ def _short(text: str) -> str:
     return text.split(" (")[0].strip()
 
 
-def _param_text(policy, cid: str, name: str) -> str:
-    """One parameter as `value unit` (rates as percentages), straight from the clause data."""
+def _param_text(policy, cid: str, name: str, lang: str = "en") -> str:
+    """One parameter as `value unit` (rates as percentages), straight from the clause data;
+    the unit in `lang` from i18n.UNITS."""
     p = policy.clauses[cid].params[name]
     v = policy.value(cid, name)
     unit = _short(p.unit)
-    if unit.startswith("share"):
-        text = f"{_num(v * 100)}% {unit.removeprefix('share').strip()}"
-    else:
-        text = f"{_num(v)} {unit}"
+    text = unit_text(unit, _num(v * 100 if unit.startswith("share") else v), lang)
     if p.switch:
         text += f" [{p.switch}]"
     if p.scale_switch:
@@ -117,9 +115,10 @@ def _clause_row(policy, cid: str, lang: str) -> list[str]:
         award_txt = "-"
     else:
         award_txt = "; ".join((f"{_short(c.params[n].label)}: " if many else "")
-                              + _param_text(policy, cid, n) for n in award)
-    limits = [_param_text(policy, cid, n) for n in caps]
-    limits += [f"{_short(c.params[n].label)} ≥ {_param_text(policy, cid, n)}" for n in mins]
+                              + _param_text(policy, cid, n, lang) for n in award)
+    limits = [_param_text(policy, cid, n, lang) for n in caps]
+    limits += [f"{_short(c.params[n].label)} ≥ {_param_text(policy, cid, n, lang)}"
+               for n in mins]
     name = label(c.label, lang) + ("" if c.enabled else " " + t("off", lang))
     return [cid, t("item_ref", lang, n=c.item), name, label(c.trigger, lang), award_txt,
             "; ".join(limits) or t("no_cap", lang), kind_label(c.kind, lang)]

@@ -128,6 +128,60 @@ REASONS: dict[str, dict[str, str]] = {
     "first_year_share": {"en": "2020 share of the year", "zh": "2020年按比例折算"},
 }
 
+# Clause parameters' units (model/policy/clauses/*.toml `unit`, without the parenthetical
+# remark): templates for a number `v`, as `parksim policy` shows it (shares as percentages).
+# Keyed by the English unit so the clause files stay the one source; the en template is that
+# unit written after the number, and tests/test_units_i18n.py fails when a clause file uses a
+# unit without a zh entry here. Chinese word order differs ("一次性20万元"), hence templates.
+UNITS: dict[str, dict[str, str]] = {
+    "万元": {"en": "{v} 万元", "zh": "{v}万元"},
+    "万元 one-off": {"en": "{v} 万元 one-off", "zh": "一次性{v}万元"},
+    "万元 enterprise investment": {"en": "{v} 万元 enterprise investment",
+                                   "zh": "企业出资{v}万元"},
+    "万元 in the year of the breakthrough": {"en": "{v} 万元 in the year of the breakthrough",
+                                             "zh": "突破当年{v}万元"},
+    "万元 operating subsidy, year 1": {"en": "{v} 万元 operating subsidy, year 1",
+                                       "zh": "第1年运营补贴{v}万元"},
+    "万元 operating subsidy, year 2": {"en": "{v} 万元 operating subsidy, year 2",
+                                       "zh": "第2年运营补贴{v}万元"},
+    "万元 operating subsidy, year 3": {"en": "{v} 万元 operating subsidy, year 3",
+                                       "zh": "第3年运营补贴{v}万元"},
+    "万元 per base": {"en": "{v} 万元 per base", "zh": "每个基地{v}万元"},
+    "万元 per contract": {"en": "{v} 万元 per contract", "zh": "每份合同{v}万元"},
+    "万元 per enterprise per year": {"en": "{v} 万元 per enterprise per year",
+                                     "zh": "每家企业每年{v}万元"},
+    "万元 per excellent rating": {"en": "{v} 万元 per excellent rating",
+                                  "zh": "每次考核优秀{v}万元"},
+    "万元 per platform": {"en": "{v} 万元 per platform", "zh": "每个平台{v}万元"},
+    "万元 per standard": {"en": "{v} 万元 per standard", "zh": "每项标准{v}万元"},
+    "万元 per talent": {"en": "{v} 万元 per talent", "zh": "每名人才{v}万元"},
+    "万元 per unit per year": {"en": "{v} 万元 per unit per year", "zh": "每家单位每年{v}万元"},
+    "patents granted in the year": {"en": "{v} patents granted in the year",
+                                    "zh": "当年获授权专利{v}件"},
+    "share of enterprise investment": {"en": "{v}% of enterprise investment",
+                                       "zh": "企业出资额的{v}%"},
+    "share of investment": {"en": "{v}% of investment", "zh": "投资额的{v}%"},
+    "share of the contract's actual transaction amount": {
+        "en": "{v}% of the contract's actual transaction amount", "zh": "合同实际成交额的{v}%"},
+    "share of the tax saved by the super-deduction that year": {
+        "en": "{v}% of the tax saved by the super-deduction that year",
+        "zh": "当年研发费用加计扣除减免税额的{v}%"},
+    "share of the year's grants": {"en": "{v}% of the year's grants",
+                                   "zh": "当年授权专利的{v}%"},
+}
+
+
+def unit_text(unit: str, v: str, lang: str = "en") -> str:
+    """The number `v` (already formatted; a percentage for shares) with its unit in `lang`.
+
+    A unit missing from UNITS (e.g. from a scenario's extra clause) is written after the
+    number as the data gives it, so nothing is lost, only left untranslated."""
+    if unit in UNITS:
+        return lookup(UNITS, unit, lang, v=v)
+    if unit.startswith("share"):
+        return f"{v}% {unit.removeprefix('share').strip()}"
+    return f"{v} {unit}"
+
 
 def check_lang(lang: str) -> str:
     """The language code, or ValueError: a typo should not silently print English."""

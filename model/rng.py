@@ -192,7 +192,11 @@ def normal(roots, decision: str, year: int, n: int, offset: int = 0) -> np.ndarr
     return _uniform_kernel(stream_keys(roots, decision, year), n, offset, True)
 
 
-def poisson_from_uniform(u: np.ndarray, lam, exact_below: float = 30.0) -> np.ndarray:
+POISSON_EXACT_BELOW = 30.0  # rates from which a Poisson draw uses the normal approximation
+
+
+def poisson_from_uniform(u: np.ndarray, lam,
+                         exact_below: float = POISSON_EXACT_BELOW) -> np.ndarray:
     """Poisson counts by inversion of `u` (exact for lam < exact_below, normal beyond)."""
     u = np.ascontiguousarray(u, np.float64)
     lam = np.ascontiguousarray(np.broadcast_to(np.asarray(lam, np.float64), u.shape))

@@ -107,7 +107,7 @@ MONEY = sorted({float(p.value) for c in POLICY.clauses.values() for p in c.param
                 if p.value is not None} - {0.0, 1.0, 2.0, 3.0})
 # Literals that happen to equal an amount but are not money: (file, value, text on the line).
 NOT_MONEY = {
-    ("model/behaviour/investor.py", 30.0, "np.clip"),  # exp() overflow guard, clip(-30, 30)
+    ("model/behaviour/investor.py", 30.0, "WEIGHT_CLIP ="),  # exp() overflow guard
     ("model/batch.py", 100.0, "DEFAULT_CHUNK"),  # runs per chunk
 }
 
@@ -115,7 +115,8 @@ NOT_MONEY = {
 def _code_files() -> list[Path]:
     files = sorted((ROOT / "model" / "policy").rglob("*.py"))
     files += sorted((ROOT / "model" / "behaviour").rglob("*.py"))
-    files += [ROOT / "model" / f for f in ("batch.py", "park.py") if (ROOT / "model" / f).exists()]
+    files += [ROOT / "model" / f for f in ("batch.py", "park.py", "dynamics.py", "settle.py",
+                                             "budget.py") if (ROOT / "model" / f).exists()]
     return files
 
 

@@ -21,11 +21,11 @@ import numba as nb
 import numpy as np
 
 from model.behaviour.incentives import Incentives, salience
-from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL
+from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL, WEIGHT_CLIP
 from model.numerics import pairwise_sum
 from model.params.registry import col, per_run
 from model.params.rules import load_rules, super_deduction_rate
-from model.rng import Streams, _hash_unit, _ndtri, _poisson_one, stream_keys
+from model.rng import POISSON_EXACT_BELOW, Streams, _hash_unit, _ndtri, _poisson_one, stream_keys
 from model.state import INVESTOR_TYPES
 
 _F = np.float64
@@ -42,6 +42,13 @@ _DRAWS = ("hte_consider", "hte_review", "patent_push", "patents_invention", "pat
           "workstation_type", "standard", "standard_level", "offsite_amount", "offsite",
           "base_amount", "industrialization_base", "talent", "breakthrough_firm", "listing")
 _CLOSE_DRAWS = ("investment", "growth", "exit")
+# rows of the event array and of the stream keys, by name (numba reads these as constants)
+(E_CERT, E_INV, E_UTIL, E_PR, E_PN, E_ACA, E_PPB, E_POST, E_STD_N, E_STD_I, E_STD_L, E_OFF,
+ E_BASE, E_TALENT, E_BT, E_SD, E_GAZ, E_UNI) = range(len(EVENTS))
+(K_CONSIDER, K_REVIEW, K_PUSH, K_INV, K_UTIL, K_CONTRACT, K_AMOUNT, K_PR, K_PN, K_WS,
+ K_WS_TYPE, K_STD, K_STD_LEVEL, K_OFF_AMOUNT, K_OFF, K_BASE_AMOUNT, K_BASE, K_TALENT, K_BT,
+ K_LISTING) = range(len(_DRAWS))
+C_INVEST, C_GROWTH, C_EXIT = range(len(_CLOSE_DRAWS))
 
 _RUN = np.dtype([(k, _F) for k in (
     # R&D
@@ -247,7 +254,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             passed = False
             basic = age[b, i] >= c.min_age and hts[b, i] >= c.min_share
             if basic and (not hte[b, i] or due) and (
-                    due or _hash_unit(keys[0, b], i) < q.consider_p):
+                    due or _hash_unit(keys[K_CONSIDER, b], i) < q.consider_p):
                 gap = max(_rd_threshold(c, r) * r - x, 0.0)
                 sprice = 1.0 - c.t_std * (1.0 + sd)
                 benefit = q.gain * r * c.years + (0.0 if ever[b, i] else q.p6c)
@@ -259,11 +266,11 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
                     rd[b, i] = x + gap * (1.0 - q.relabel)
                     if no_ip:
                         pat_stock[b, i] += 1.0  # an acquired patent: owned, not granted
-                    passed = _hash_unit(keys[1, b], i) < (q.renew_p if due else q.pass_p)
+                    passed = _hash_unit(keys[K_REVIEW, b], i) < (q.renew_p if due else q.pass_p)
             if passed and not hte[b, i]:
                 counts[1, b] += 1
                 if not ever[b, i]:
-                    ev[0, b, i] = 1.0
+                    ev[E_CERT, b, i] = 1.0
                 hte[b, i] = True
                 ever[b, i] = True
                 left[b, i] = c.years
@@ -277,12 +284,12 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             lam_util = q.per_util * rd1[b, i]
             total = lam_inv + lam_util
             if (total >= q.near_lo and total < q.mg and q.pays > 0
-                    and _hash_unit(keys[2, b], i) < q.response):
+                    and _hash_unit(keys[K_PUSH, b], i) < q.response):
                 lam_util = lam_util + (q.mg - total)
-            inv = _poisson_one(_hash_unit(keys[3, b], i), lam_inv, 30.0)
-            util = _poisson_one(_hash_unit(keys[4, b], i), lam_util, 30.0)
-            ev[1, b, i] = inv
-            ev[2, b, i] = util
+            inv = _poisson_one(_hash_unit(keys[K_INV, b], i), lam_inv, POISSON_EXACT_BELOW)
+            util = _poisson_one(_hash_unit(keys[K_UTIL, b], i), lam_util, POISSON_EXACT_BELOW)
+            ev[E_INV, b, i] = inv
+            ev[E_UTIL, b, i] = util
             pat_stock[b, i] += inv + util
             pat_granted[b, i] += inv + util
             granted[b] += inv + util
@@ -290,50 +297,51 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             rel = min(rd[b, i] / max(r, 1e-9) / q.med_int, 3.0)
             prob = q.prob0 * rel * q.price_term
             for j in range(K):
-                if _hash_unit(keys[5, b], i * K + j) < prob:
+                if _hash_unit(keys[K_CONTRACT, b], i * K + j) < prob:
                     contracts[b, i, j] = q.c_med * np.exp(
-                        q.c_sig * _ndtri(_hash_unit(keys[6, b], i * K + j)))
+                        q.c_sig * _ndtri(_hash_unit(keys[K_AMOUNT, b], i * K + j)))
             # recognitions
             _recognitions(q, keys, b, i, hte[b, i], r >= q.large, strategic[s], rd[b, i],
                           plat_reg[b, i], ev)
-            plat_reg[b, i] += np.int16(ev[3, b, i])
-            plat_nat[b, i] += np.int16(ev[4, b, i])
-            workstations[b, i] += np.int16(ev[5, b, i] + ev[7, b, i])
+            plat_reg[b, i] += np.int16(ev[E_PR, b, i])
+            plat_nat[b, i] += np.int16(ev[E_PN, b, i])
+            workstations[b, i] += np.int16(ev[E_ACA, b, i] + ev[E_POST, b, i])
             # the R&D super-deduction: tax saved that year, the base of P7
-            ev[15, b, i] = (c.t_hte if hte[b, i] else c.t_std) * sd * rd[b, i]
+            ev[E_SD, b, i] = (c.t_hte if hte[b, i] else c.t_std) * sd * rd[b, i]
             # listings on last year's growth
             _listing(q, c, keys, b, i, age[b, i], r, growth[b, i], gazelle, unicorn, ev)
 
 
 @nb.njit(cache=True, inline="always")
 def _recognitions(q, keys, b, i, hte, big, strategic, rd, plat_reg, ev):
-    if rd >= q.pmin and _hash_unit(keys[7, b], i) < q.thr_pr:
-        ev[3, b, i] = 1.0
-    if plat_reg > 0 and _hash_unit(keys[8, b], i) < q.thr_pn:
-        ev[4, b, i] = 1.0
+    if rd >= q.pmin and _hash_unit(keys[K_PR, b], i) < q.thr_pr:
+        ev[E_PR, b, i] = 1.0
+    if plat_reg > 0 and _hash_unit(keys[K_PN, b], i) < q.thr_pn:
+        ev[E_PN, b, i] = 1.0
     if hte:
-        if _hash_unit(keys[9, b], i) < q.thr_ws:
-            u2 = _hash_unit(keys[10, b], i)
-            ev[5 if u2 < q.aca else 6 if u2 < q.acapb else 7, b, i] = 1.0
-        if _hash_unit(keys[11, b], i) < q.thr_std:
-            u2 = _hash_unit(keys[12, b], i)
-            ev[8 if u2 < q.sn else 9 if u2 < q.snsi else 10, b, i] = 1.0
-        if _hash_unit(keys[17, b], i) < q.thr_talent:
-            ev[13, b, i] = 1.0
+        if _hash_unit(keys[K_WS, b], i) < q.thr_ws:
+            u2 = _hash_unit(keys[K_WS_TYPE, b], i)
+            ev[E_ACA if u2 < q.aca else E_PPB if u2 < q.acapb else E_POST, b, i] = 1.0
+        if _hash_unit(keys[K_STD, b], i) < q.thr_std:
+            u2 = _hash_unit(keys[K_STD_LEVEL, b], i)
+            ev[E_STD_N if u2 < q.sn else E_STD_I if u2 < q.snsi else E_STD_L, b, i] = 1.0
+        if _hash_unit(keys[K_TALENT, b], i) < q.thr_talent:
+            ev[E_TALENT, b, i] = 1.0
     if big:
-        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(keys[13, b], i)))
+        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(keys[K_OFF_AMOUNT, b], i)))
         if q.rate11 > 0 and inv >= q.p11_lo and inv < q.p11_min:
             inv = q.p11_min
         exp11 = min(q.rate11 * inv, q.cap11) if inv >= q.p11_min else 0.0
-        if _hash_unit(keys[14, b], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
-            ev[11, b, i] = inv
+        if _hash_unit(keys[K_OFF, b], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
+            ev[E_OFF, b, i] = inv
         if strategic:
-            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(keys[15, b], i)))
+            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(keys[K_BASE_AMOUNT, b], i)))
             exp5 = min(q.rate5 * binv, q.cap5)
-            if _hash_unit(keys[16, b], i) < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost)):
-                ev[12, b, i] = binv
-    if rd >= q.bt_min and _hash_unit(keys[18, b], i) < q.thr_bt:
-        ev[14, b, i] = 1.0
+            if (_hash_unit(keys[K_BASE, b], i)
+                    < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost))):
+                ev[E_BASE, b, i] = binv
+    if rd >= q.bt_min and _hash_unit(keys[K_BT, b], i) < q.thr_bt:
+        ev[E_BT, b, i] = 1.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -344,13 +352,13 @@ def _listing(q, c, keys, b, i, age, r, g, gazelle, unicorn, ev):
     new_g = crit and not gazelle[b, i]
     new_u = uni and not unicorn[b, i]
     if new_g or new_u:
-        u = _hash_unit(keys[19, b], i)
+        u = _hash_unit(keys[K_LISTING, b], i)
         if new_g and u < q.list_prob:
             gazelle[b, i] = True
-            ev[16, b, i] = 1.0
+            ev[E_GAZ, b, i] = 1.0
         if new_u and u < q.list_prob:
             unicorn[b, i] = True
-            ev[17, b, i] = 1.0
+            ev[E_UNI, b, i] = 1.0
 
 
 # -- the end of the year ----------------------------------------------------------------------
@@ -403,7 +411,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
             st = strategic[sector[b, i]]
             w[i] = np.exp(min(max(q.wg * growth[b, i]
                                   + q.wr * min(rd[b, i] / max(rev[b, i], 1e-9), 0.3),
-                                  -30.0), 30.0)) if a else 0.0
+                                  -WEIGHT_CLIP), WEIGHT_CLIP)) if a else 0.0
             wk[0, i] = w[i] if a and age[b, i] <= c.angel_age else 0.0
             wk[1, i] = w[i] if a and st else 0.0
             wk[2, i] = w[i] if a and st else 0.0
@@ -417,7 +425,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
                 for k in range(K):
                     pk[k] = min(deals[b, k] * wk[k, i] / denom[k], 1.0)
                     prob = prob + pk[k]
-                if prob > 0.0 and _hash_unit(keys[0, b], i) < min(prob, 1.0):
+                if prob > 0.0 and _hash_unit(keys[C_INVEST, b], i) < min(prob, 1.0):
                     amount = q.ticket
                     dv = max(prob, 1e-12)
                     for k in range(K):
@@ -427,7 +435,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
                 change = np.log(max(rd[b, i], 1e-6) / max(rd1[b, i], 1e-6))
                 g = (trend + q.el_g * min(max(change, -1.0), 1.0)
                      + q.boost * (1.0 if invested[b, i] > 0 else 0.0)
-                     + q.gsd * _ndtri(_hash_unit(keys[1, b], i)))
+                     + q.gsd * _ndtri(_hash_unit(keys[C_GROWTH, b], i)))
                 e = np.exp(g)
                 rev[b, i] = rev[b, i] * e
                 growth[b, i] = e - 1.0
@@ -439,7 +447,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
             award_last[b, i] = received[b, i]
             if active[b, i]:
                 rate = q.exit_rate * (0.5 if rev[b, i] >= q.large else 1.0)
-                if _hash_unit(keys[2, b], i) < rate:
+                if _hash_unit(keys[C_EXIT, b], i) < rate:
                     active[b, i] = False
                     gone[b] += 1
                 else:

@@ -17,6 +17,7 @@ from model.state import INVESTOR_TYPES
 CAPITAL = {"angel": "angel_capital", "venture": "venture_capital",
            "guidance_fund": "guidance_capital", "innovation_fund": "innovation_fund_capital"}
 ANGEL_MAX_AGE = 3.0  # assumption: angels invest in firms up to three years old
+WEIGHT_CLIP = 30.0  # exp() overflow guard on the screening score
 
 
 def invest(f: dict, p: dict, rs: Streams, followon_due: np.ndarray):
@@ -25,7 +26,8 @@ def invest(f: dict, p: dict, rs: Streams, followon_due: np.ndarray):
     act = f["active"]
     rd_int = f["rd"] / np.maximum(f["revenue"], 1e-9)
     w = np.exp(np.clip(col(p, "screen_growth_weight") * f["growth_last"]
-                       + col(p, "screen_rd_weight") * np.minimum(rd_int, 0.3), -30, 30))
+                       + col(p, "screen_rd_weight") * np.minimum(rd_int, 0.3), -WEIGHT_CLIP,
+                       WEIGHT_CLIP))
     strategic = load_rules()["sectors"]["strategic_mask"][f["sector"]]
     considers = {"angel": act & (f["age"] <= ANGEL_MAX_AGE),
                  "venture": act & strategic,

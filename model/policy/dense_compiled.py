@@ -393,7 +393,8 @@ def _clause_table(policy: Policy, year: int, on: np.ndarray) -> list[tuple]:
                     has_cu,
                     _per_run(policy.value(cid, "cap_per_unit_year"), B) if has_cu
                     else np.zeros(B))
-            if np.isnan(spec[2]).any() or np.isnan(spec[5]).any():
+            _, _, cap_item, _, _, cap_unit_year = spec
+            if np.isnan(cap_item).any() or np.isnan(cap_unit_year).any():
                 raise Unsupported(f"{cid}: a NaN cap")
         elif c.formula == "patent_threshold":
             spec = (policy.switch("p8a_frequency") == "once_per_unit",

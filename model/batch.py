@@ -21,6 +21,7 @@ from model.rng import root_key
 from model.settle import Fiscal, close_run, init_run
 from model.targets import TARGET_IDS
 
+ENGINES = ("compiled", "reference")  # numba kernels (default), or the NumPy functions
 DEFAULT_CHUNK = 100  # runs per pass: keeps every array in cache-friendly, reusable memory
 
 
@@ -61,8 +62,11 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     on `workers` processes; results do not depend on either. `progress(n_done)` is called
     as chunks finish. An `observer` (picklable, with `year(state, y, out) -> {name: (B,)}`
     and `final(state) -> {name: (B,)}`, and `needs_events`) records what BatchResult does not
-    carry, into `.observed` ((B, Y) per year, (B,) for final values).
+    carry, into `.observed` ((B, Y) per year, (B,) for final values). `engine` "compiled"
+    runs the numba kernels, "reference" the NumPy functions ParkModel runs: the same bits.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     policy = policy or load_policy()
     p = {**default_params(), **(params or {})}
     roots = np.asarray(roots, np.uint64)

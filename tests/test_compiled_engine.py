@@ -171,3 +171,8 @@ def test_scenarios(scenario):
                  t7_count_from=s.t7_count_from, budget=s.budget)
     assert a.fiscal.paid.sum() > 0
     _assert_batches_equal(a, b)
+
+
+def test_an_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="engine"):
+        run_batch(ROOTS[:1], engine="fast")

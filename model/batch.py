@@ -7,6 +7,9 @@ seed it gives exactly what ParkModel gives.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,15 +84,16 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
         jobs.append((roots[sl], pc, on[sl].reshape(-1, 1), _slice_policy(policy, sl, B),
                      layout, t7_count_from, budget, observer, engine))
     if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-            parts = []
+        ex = worker_pool(workers)
+        parts = []
+        try:
             for part in ex.map(_run_job, jobs):
                 parts.append(part)
                 if progress:
                     progress(part[0].shape[0])
+        except BrokenProcessPool:
+            _POOLS.pop(workers, None)  # a worker died: the next call starts a fresh pool
+            raise
     else:
         parts = []
         for job in jobs:
@@ -102,6 +106,20 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
                    for a in ("claims", "paid", "committed", "carried", "dropped")))
     observed = {k: np.concatenate([q[3][k] for q in parts]) for k in parts[0][3]}
     return BatchResult(layout.years, ind, counts, fis, layout, policy, observed)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool for `workers`, started once and kept for the life of the process:
+    starting a worker (spawn, imports, loading numba's cached kernels) takes seconds, which
+    every batch call would otherwise pay again."""
+    ex = _POOLS.get(workers)
+    if ex is None:
+        ex = _POOLS[workers] = ProcessPoolExecutor(workers,
+                                                   mp_context=mp.get_context("spawn"))
+    return ex
 
 
 def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:

@@ -85,3 +85,17 @@ def test_different_seeds_differ(mixed):
     assert not np.array_equal(mixed.indicators[2], mixed.indicators[3])
     # the policy changes its own run
     assert not np.array_equal(mixed.indicators[0], mixed.indicators[1])
+
+
+def test_worker_processes_give_the_same_numbers_and_are_kept(mixed):
+    """Chunks on two processes give the bits of one process; the pool outlives the call."""
+    from model.batch import worker_pool
+
+    roots = np.array([ROOTS[0], ROOTS[0], ROOTS[1], ROOTS[2]], np.uint64)
+    on = np.array([1.0, 0.0, 1.0, 1.0])
+    r = run_batch(roots, on=on, chunk=1, workers=2)
+    assert np.array_equal(r.indicators, mixed.indicators)
+    assert np.array_equal(r.fiscal.paid, mixed.fiscal.paid)
+    pool = worker_pool(2)
+    run_batch(roots[:2], on=on[:2], chunk=1, workers=2)
+    assert worker_pool(2) is pool

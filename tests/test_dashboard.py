@@ -162,6 +162,26 @@ def test_more_replications_run_only_the_missing_ones(base, monkeypatch):
     assert small.cost["mean"] != big.cost["mean"] or small.replications != big.replications
 
 
+def test_the_page_shows_what_parksim_run_publishes(base, ev):
+    """The baseline draws its calibrated parameters from the posterior per replication; the
+    dashboard does the same, so its numbers are those of `parksim run` for the same seed."""
+    from model.experiments import monte_carlo
+
+    assert ev.drawn({})  # the baseline has a posterior: the test is not vacuous
+    page, run = ev.experiment({}, R), monte_carlo(base, R, 7)
+    assert np.array_equal(page.indicators, run.indicators)
+    assert np.array_equal(page.paid, run.paid)
+
+
+def test_a_moved_slider_overrides_the_posterior_draw(base, ev):
+    name = "hte_consider_prob"
+    assert name in ev.drawn({})
+    moved = {f"param.{name}": 0.5}
+    assert name not in ev.drawn(moved)
+    pol, _ = ev.arms(moved)
+    assert pol.kwargs["params"][name] == 0.5
+
+
 def test_a_superseded_computation_stops(ev):
     with pytest.raises(compute.Cancelled):
         ev.evaluate({"P6c.award": 33.0}, R + 50, stop=lambda: True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from model.batch import replication_seeds, roots_from_seeds, run_batch
+from model.calibration.posterior import posterior_params, replication_params
 from model.dashboard import levers as lv
 from model.experiments import (
     Experiment,
@@ -96,6 +97,7 @@ class Arm:
     key: tuple
     kwargs: dict
     on: float
+    drawn: tuple[str, ...] = ()  # parameters taken from the scenario's posterior, per replication
 
 
 def _frozen(d: dict) -> tuple:
@@ -112,6 +114,7 @@ class Evaluator:
         self.executor = executor
         self.levers = lv.all_levers(scenario.policy, scenario.params, scenario.budget)
         self.defaults = lv.defaults(self.levers)
+        self._posterior = tuple(posterior_params(scenario, 1, seed))  # names drawn per run
         self._arms: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
         self._max_arms = max_arms
         self._lock = threading.RLock()
@@ -135,9 +138,18 @@ class Evaluator:
         spec = self.spec(settings)
         params = {k: v for k, v in settings.items() if k.startswith("param.")}
         run = (self.scenario.start, self.scenario.horizon, self.scenario.t7_count_from)
-        pol = Arm(("policy", _frozen(settings), run), spec.kwargs(), 1.0)
-        cf = Arm(("counterfactual", _frozen(params), run), spec.kwargs(), 0.0)
+        drawn = self.drawn(settings)
+        pol = Arm(("policy", _frozen(settings), run), spec.kwargs(), 1.0, drawn)
+        cf = Arm(("counterfactual", _frozen(params), run), spec.kwargs(), 0.0, drawn)
         return pol, cf
+
+    def drawn(self, settings: dict[str, Any]) -> tuple[str, ...]:
+        """The parameters each replication takes from the scenario's posterior (`[run]
+        posterior`), as `parksim run` does, so the page shows the published numbers; a
+        parameter whose slider the user moved takes the slider's value in every replication."""
+        moved = {k.partition(".")[2] for k, v in settings.items()
+                 if k.startswith("param.") and v != self.defaults.get(k)}
+        return tuple(sorted(k for k in self._posterior if k not in moved))
 
     # -- running, with the cache ----------------------------------------------------------
     def _have(self, arm: Arm) -> int:
@@ -161,14 +173,18 @@ class Evaluator:
     def _ensure(self, arms: list[Arm], R: int, stop) -> None:
         arms = list({a.key: a for a in arms}.values())  # the baseline may be the setting
         roots = roots_from_seeds(replication_seeds(self.seed, R))
+        # replication r's draw is the same for every R (a prefix of the same resampling)
+        draws = posterior_params(self.scenario, R, self.seed) if self._posterior else {}
         todo: list[tuple[Arm, int, Future | dict]] = []
         for arm in arms:
             for lo in range(self._have(arm), R, JOB_RUNS):
-                r = roots[lo:min(lo + JOB_RUNS, R)]
+                hi = min(lo + JOB_RUNS, R)
+                kw = {**arm.kwargs, "params": replication_params(
+                    arm.kwargs["params"], {k: draws[k] for k in arm.drawn}, np.arange(lo, hi))}
                 if self.executor is None:
-                    todo.append((arm, lo, (r, arm.on, arm.kwargs)))
+                    todo.append((arm, lo, (roots[lo:hi], arm.on, kw)))
                 else:
-                    todo.append((arm, lo, self.executor.submit(_job, r, arm.on, arm.kwargs)))
+                    todo.append((arm, lo, self.executor.submit(_job, roots[lo:hi], arm.on, kw)))
         parts: dict[tuple, list[tuple[int, dict]]] = {}
         try:
             for arm, lo, job in todo:

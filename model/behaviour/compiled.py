@@ -13,6 +13,11 @@ kernels to them, and a change of behaviour is made there first, then here.
 
 Per-run values (parameters, award values, thresholds) are computed in NumPy exactly as the
 reference computes them and reach the kernels as one record per run.
+
+numba's on-disk cache (`cache=True`) is keyed on this file only: after changing a function
+the kernels inline from another module (model.rng, model.numerics), delete the
+`__pycache__` folders (or touch this file), or the cached kernels keep the old code; the
+bit-identity tests then fail rather than pass silently.
 """
 
 from __future__ import annotations

@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.behaviour import carriers, compiled, enterprise, entry, institute, investor
+from model.behaviour import carriers, compiled, enterprise, institute, investor
 from model.behaviour.incentives import Incentives
 from model.layout import Layout
-from model.params.registry import col
-from model.params.rules import hte_rd_threshold, load_rules, super_deduction_rate
+from model.params.rules import load_rules, super_deduction_rate
 from model.policy.spec import Policy
-from model.population import draw_firms
+from model.population import place_arrivals
 from model.rng import Streams
 from model.settle import close_run, fund_investment_due, init_run, settle_year
-from model.state import ORIGINS, State
+from model.state import State
 from model.targets import indicators
 
 
@@ -49,81 +48,15 @@ class YearOut:
 
 
 def _place_arrivals(st: State, p: dict, inc: Incentives, rs: Streams, year: int) -> dict:
-    """Entry, relocation and settling into this year's slot block; returns their events."""
-    L, f = st.layout, st.f
-    B, N = st.B, f["active"].shape[1]
-    rules = load_rules()
-    n_active = f["active"].sum(1)
-    ev = {k: np.zeros((B, N)) for k in ("hte_relocated", "gazelle_settled", "unicorn_settled")}
-    j = np.arange(max(L.entry, L.reloc, L.settle))[None, :]
-    out = {}
+    """Entry, relocation and settling into this year's slot block; returns their events.
 
-    def fill(start: int, cap: int, count: np.ndarray, tag: str, sector, log_rev, origin: int):
-        sl = slice(start, start + cap)
-        live = j[:, :cap] < count[:, None]
-        draw_firms(st, p, sl, year, sector, log_rev, tag)
-        f["active"][:, sl] = live
-        f["origin"][:, sl] = origin
-        f["age"][:, sl] = 0.0
-        return sl, live
-
-    # ordinary entrants
-    n, lost = entry.arrivals(rs, "entry_count", entry.expected_entry(p, n_active), L.entry)
-    start = L.entry_start(year)
-    sector = entry.entrant_sectors(p, inc, rs, L.entry, start)
-    log_rev = np.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
-        "entry_revenue", L.entry, start)
-    fill(start, L.entry, n, "entry", sector, log_rev, ORIGINS.index("entrant"))
-    st.z["lost_entrants"] += lost.astype(np.int32)
-
-    # HTEs relocating from outside Xinjiang (P6d): established, certified, strategic
-    n, lost = entry.arrivals(rs, "relocation_count", entry.relocation_rate(p, inc), L.reloc)
-    start = L.reloc_start(year)
-    sector = entry.entrant_sectors(p, inc, rs, L.reloc, start)
-    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
-    log_rev = np.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
-        "relocation_revenue", L.reloc, start)
-    sl, live = fill(start, L.reloc, n, "reloc", sector, log_rev, ORIGINS.index("relocated_hte"))
-    crit = rules["hte_criteria"]
-    f["hts"][:, sl] = np.maximum(f["hts"][:, sl], crit["min_hitech_share"])
-    thr = hte_rd_threshold(f["revenue"][:, sl]) * f["revenue"][:, sl]
-    for k in ("rd", "rd_prev1", "rd_prev2"):
-        f[k][:, sl] = np.maximum(f[k][:, sl], thr)
-    f["kappa"][:, sl] = f["rd"][:, sl] / f["revenue"][:, sl]
-    f["age"][:, sl] = crit["min_age_years"]
-    f["hte"][:, sl] = live
-    f["ever_hte"][:, sl] = live
-    f["pat_stock"][:, sl] = np.maximum(f["pat_stock"][:, sl], live)  # certified: owns IP
-    f["hte_left"][:, sl] = np.where(live, crit["validity_years"], 0)
-    f["price0"][:, sl] = enterprise.rd_price(enterprise.tax_rate(True),
-                                             super_deduction_rate(year - 1, sector))
-    ev["hte_relocated"][:, sl] = live
-    st.z["lost_entrants"] += lost.astype(np.int32)
-
-    # listed gazelles, then unicorns, settling (P6b, P6a)
-    g_rate, u_rate = entry.settle_rates(p, inc)
-    ng, lost_g = entry.arrivals(rs, "gazelle_count", g_rate, L.settle)
-    nu, lost_u = entry.arrivals(rs, "unicorn_count", u_rate, L.settle)
-    nu = np.minimum(nu, L.settle - ng)
-    start = L.settle_start(year)
-    sector = entry.entrant_sectors(p, inc, rs, L.settle, start)
-    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
-    gz, uc = rules["gazelle"], rules["unicorn"]
-    is_uni = (j[:, :L.settle] >= ng[:, None]) & (j[:, :L.settle] < (ng + nu)[:, None])
-    u_rev = rs.u("settle_revenue", L.settle, start)
-    log_rev = np.where(is_uni, np.log(uc["min_valuation"] / col(p, "valuation_multiple")),
-                       np.log(gz["bands"][0]) + u_rev * np.log(gz["bands"][1] / gz["bands"][0]))
-    sl, live = fill(start, L.settle, ng + nu, "settle", sector, log_rev,
-                    ORIGINS.index("settled_gazelle"))
-    f["origin"][:, sl] = np.where(is_uni, ORIGINS.index("settled_unicorn"), f["origin"][:, sl])
-    f["gazelle"][:, sl] = live & ~is_uni
-    f["unicorn"][:, sl] = live & is_uni
-    f["age"][:, sl] = crit["min_age_years"]
-    ev["gazelle_settled"][:, sl] = live & ~is_uni
-    ev["unicorn_settled"][:, sl] = live & is_uni
-    st.z["lost_entrants"] += (lost_g + lost_u).astype(np.int32)
-    out.update(ev)
-    return out
+    Ordinary entrants (a share of the firms present, high-tech more often under P6c),
+    HTEs relocating from outside Xinjiang (P6d: established, certified, strategic), then
+    listed gazelles and unicorns settling (P6b, P6a); arrivals beyond a block's capacity are
+    counted as lost. The rules are stated in NumPy in
+    model.population.place_arrivals_reference; this runs them compiled, with the same bits.
+    """
+    return place_arrivals(st, p, inc, rs, year)
 
 
 def step_year(st: State, year: int, ctx: Context) -> YearOut:

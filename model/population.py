@@ -3,17 +3,28 @@
 Facts (835 firms and 39 HTEs in September 2018) come from calibration/population.toml;
 everything else (growth to 2020, sizes, sectors, R&D) from parameters marked with a source
 or "assumption". Draws come from the common-random-number streams (model.rng).
+
+Each year's arrivals (entrants, relocated HTEs, settling gazelles and unicorns) are drawn
+here too, with the same firm attributes (`draw_firms`).
+
+`initial_state_reference` and `place_arrivals_reference` state the rules in NumPy;
+`initial_state` and `place_arrivals`, which ParkModel and the batch engine run, do the same
+with the numba kernels of model.population_compiled, bit for bit (tests/test_population_fast.py
+holds them to the references). A change of rule is made in the reference first, then there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from model import population_compiled as pc
 from model import rng
+from model.behaviour import enterprise, entry
+from model.behaviour.incentives import Incentives
 from model.layout import Layout
-from model.params.registry import col
+from model.params.registry import col, per_run
 from model.params.rules import hte_rd_threshold, load_rules, population_facts, super_deduction_rate
-from model.state import State
+from model.state import ORIGINS, State
 
 YEAR0 = 2020
 
@@ -64,15 +75,37 @@ def draw_firms(st: State, p: dict, slots: slice, year: int, sector: np.ndarray,
     f["entry_year"][:, slots] = year
 
 
-def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
-    """The 2020 zone for each run b, from that run's root key."""
-    st = State.empty(layout, roots)
-    rules, facts = load_rules(), population_facts()
-    sec = rules["sectors"]
-    B, N0 = st.B, layout.n0
+def _population_sizes(p: dict):
+    """Firms and HTEs in 2020: the September 2018 facts grown at the registry's rates."""
+    facts = population_facts()
     span = YEAR0 - facts["base_year"]
     n_firms = np.rint(facts["firms_2018"] * (1 + col(p, "firm_growth_2018_2020")) ** span)
     n_hte = np.rint(facts["hte_2018"] * (1 + col(p, "hte_growth_2018_2020")) ** span)
+    return n_firms, n_hte
+
+
+def _revenue_shares(p: dict, B: int):
+    """Zone revenue, the shares of large, strategic and other firms, and their sum, (B, 1)."""
+    total = np.broadcast_to(col(p, "zone_revenue_2020"), (B, 1))
+    sh_large = np.broadcast_to(col(p, "large_traditional_revenue_share"), (B, 1))
+    sh_str = np.broadcast_to(col(p, "strategic_revenue_share_2020"), (B, 1))
+    sh_trad = np.maximum(1.0 - sh_large - sh_str, 0.02)
+    norm = sh_large + sh_str + sh_trad
+    return total, sh_large, sh_str, sh_trad, norm
+
+
+def _institutes_and_zone(st: State, p: dict) -> None:
+    st.i["active"][:] = np.arange(st.layout.n_inst)[None, :] < np.rint(col(p, "institutes"))
+    st.z["alliances_base"][:] = np.rint(np.broadcast_to(col(p, "alliances_2020"), (st.B, 1)))[:, 0]
+
+
+def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State:
+    """The 2020 zone for each run b, from that run's root key: the rules, in NumPy."""
+    st = State.empty(layout, roots)
+    rules = load_rules()
+    sec = rules["sectors"]
+    B, N0 = st.B, layout.n0
+    n_firms, n_hte = _population_sizes(p)
     slot = np.arange(N0)[None, :]
     active = slot < np.broadcast_to(n_firms, (B, 1))
     n_large = int(p["large_traditional_firms"])
@@ -88,11 +121,7 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     z = rng.normal(roots, "pop_revenue", YEAR0, N0)
     raw = np.where(active, np.exp(col(p, "revenue_sigma") * z), 0.0)
     large = slot < n_large
-    total = np.broadcast_to(col(p, "zone_revenue_2020"), (B, 1))
-    sh_large = np.broadcast_to(col(p, "large_traditional_revenue_share"), (B, 1))
-    sh_str = np.broadcast_to(col(p, "strategic_revenue_share_2020"), (B, 1))
-    sh_trad = np.maximum(1.0 - sh_large - sh_str, 0.02)
-    norm = sh_large + sh_str + sh_trad
+    total, sh_large, sh_str, sh_trad, norm = _revenue_shares(p, B)
     revenue = np.zeros((B, N0))
     for mask, share in ((large, sh_large), (~large & strategic, sh_str),
                         (~large & ~strategic, sh_trad)):
@@ -138,6 +167,191 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     f["workstations"][:, :N0] = rank_rev < np.rint(col(p, "workstations_2020"))
 
     # institutes and the zone
-    st.i["active"][:] = np.arange(layout.n_inst)[None, :] < np.rint(col(p, "institutes"))
-    st.z["alliances_base"][:] = np.rint(np.broadcast_to(col(p, "alliances_2020"), (B, 1)))[:, 0]
+    _institutes_and_zone(st, p)
     return st
+
+
+def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Streams,
+                             year: int) -> dict:
+    """Entry, relocation and settling into this year's slot block; returns their events.
+
+    The rules, in NumPy (model.dynamics runs `place_arrivals`, the same compiled)."""
+    L, f = st.layout, st.f
+    B, N = st.B, f["active"].shape[1]
+    rules = load_rules()
+    n_active = f["active"].sum(1)
+    ev = {k: np.zeros((B, N)) for k in ("hte_relocated", "gazelle_settled", "unicorn_settled")}
+    j = np.arange(max(L.entry, L.reloc, L.settle))[None, :]
+    out = {}
+
+    def fill(start: int, cap: int, count: np.ndarray, tag: str, sector, log_rev, origin: int):
+        sl = slice(start, start + cap)
+        live = j[:, :cap] < count[:, None]
+        draw_firms(st, p, sl, year, sector, log_rev, tag)
+        f["active"][:, sl] = live
+        f["origin"][:, sl] = origin
+        f["age"][:, sl] = 0.0
+        return sl, live
+
+    # ordinary entrants
+    n, lost = entry.arrivals(rs, "entry_count", entry.expected_entry(p, n_active), L.entry)
+    start = L.entry_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.entry, start)
+    log_rev = np.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+        "entry_revenue", L.entry, start)
+    fill(start, L.entry, n, "entry", sector, log_rev, ORIGINS.index("entrant"))
+    st.z["lost_entrants"] += lost.astype(np.int32)
+
+    # HTEs relocating from outside Xinjiang (P6d): established, certified, strategic
+    n, lost = entry.arrivals(rs, "relocation_count", entry.relocation_rate(p, inc), L.reloc)
+    start = L.reloc_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.reloc, start)
+    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
+    log_rev = np.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+        "relocation_revenue", L.reloc, start)
+    sl, live = fill(start, L.reloc, n, "reloc", sector, log_rev, ORIGINS.index("relocated_hte"))
+    crit = rules["hte_criteria"]
+    f["hts"][:, sl] = np.maximum(f["hts"][:, sl], crit["min_hitech_share"])
+    thr = hte_rd_threshold(f["revenue"][:, sl]) * f["revenue"][:, sl]
+    for k in ("rd", "rd_prev1", "rd_prev2"):
+        f[k][:, sl] = np.maximum(f[k][:, sl], thr)
+    f["kappa"][:, sl] = f["rd"][:, sl] / f["revenue"][:, sl]
+    f["age"][:, sl] = crit["min_age_years"]
+    f["hte"][:, sl] = live
+    f["ever_hte"][:, sl] = live
+    f["pat_stock"][:, sl] = np.maximum(f["pat_stock"][:, sl], live)  # certified: owns IP
+    f["hte_left"][:, sl] = np.where(live, crit["validity_years"], 0)
+    f["price0"][:, sl] = enterprise.rd_price(enterprise.tax_rate(True),
+                                             super_deduction_rate(year - 1, sector))
+    ev["hte_relocated"][:, sl] = live
+    st.z["lost_entrants"] += lost.astype(np.int32)
+
+    # listed gazelles, then unicorns, settling (P6b, P6a)
+    g_rate, u_rate = entry.settle_rates(p, inc)
+    ng, lost_g = entry.arrivals(rs, "gazelle_count", g_rate, L.settle)
+    nu, lost_u = entry.arrivals(rs, "unicorn_count", u_rate, L.settle)
+    nu = np.minimum(nu, L.settle - ng)
+    start = L.settle_start(year)
+    sector = entry.entrant_sectors(p, inc, rs, L.settle, start)
+    sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
+    gz, uc = rules["gazelle"], rules["unicorn"]
+    is_uni = (j[:, :L.settle] >= ng[:, None]) & (j[:, :L.settle] < (ng + nu)[:, None])
+    u_rev = rs.u("settle_revenue", L.settle, start)
+    log_rev = np.where(is_uni, np.log(uc["min_valuation"] / col(p, "valuation_multiple")),
+                       np.log(gz["bands"][0]) + u_rev * np.log(gz["bands"][1] / gz["bands"][0]))
+    sl, live = fill(start, L.settle, ng + nu, "settle", sector, log_rev,
+                    ORIGINS.index("settled_gazelle"))
+    f["origin"][:, sl] = np.where(is_uni, ORIGINS.index("settled_unicorn"), f["origin"][:, sl])
+    f["gazelle"][:, sl] = live & ~is_uni
+    f["unicorn"][:, sl] = live & is_uni
+    f["age"][:, sl] = crit["min_age_years"]
+    ev["gazelle_settled"][:, sl] = live & ~is_uni
+    ev["unicorn_settled"][:, sl] = live & is_uni
+    st.z["lost_entrants"] += (lost_g + lost_u).astype(np.int32)
+    out.update(ev)
+    return out
+
+
+def _vec(x, B: int) -> np.ndarray:
+    """A scalar or (B, 1) column as (B,) values, one per run."""
+    return np.broadcast_to(np.asarray(x, np.float64).reshape(-1), (B,))
+
+
+def _keys(roots: np.ndarray, names: tuple[str, ...], year: int) -> np.ndarray:
+    return pc.stream_key_table(roots, np.array([rng._tag(d, year) for d in names], np.uint64))
+
+
+def _draw_params(run: np.ndarray, p: dict, B: int) -> None:
+    """The parameters of `draw_firms`, per run, into a kernel record."""
+    for field, name in (("med_hi", "rd_intensity_median_hitech"),
+                        ("med_trad", "rd_intensity_median_traditional"),
+                        ("sigma_rd", "rd_intensity_sigma"),
+                        ("hts_hi", "hitech_product_share_hitech"),
+                        ("sigma_eff", "effort_sigma")):
+        run[field] = per_run(p, name, B)
+
+
+def _hte_tables(bands_rule: dict) -> tuple[np.ndarray, np.ndarray]:
+    return (np.asarray(bands_rule["revenue_bands"], np.float64),
+            np.asarray(bands_rule["rd_intensity"], np.float64))
+
+
+def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
+    """The 2020 zone for each run b, from that run's root key (`initial_state_reference`'s
+    rules, compiled: the same bits in about half the time)."""
+    st = State.empty(layout, roots)
+    rules = load_rules()
+    sec, crit = rules["sectors"], rules["hte_criteria"]
+    B, N0 = st.B, layout.n0
+    n_firms, n_hte = _population_sizes(p)
+    run = np.empty(B, pc.POP_RUN)
+    run["n_firms"] = _vec(n_firms, B)
+    run["m_hte"] = _vec(pc.top_count(n_hte, N0), B)
+    run["sigma_rev"] = per_run(p, "revenue_sigma", B)
+    for field, v in zip(("total", "sh_large", "sh_str", "sh_trad", "norm"),
+                        _revenue_shares(p, B), strict=True):
+        run[field] = v[:, 0]
+    _draw_params(run, p, B)
+    run["age_max"] = per_run(p, "firm_age_max_2020", B)
+    run["pat_per_firm"] = per_run(p, "patent_stock_per_firm", B)
+    run["m_platforms"] = _vec(pc.top_count(np.rint(col(p, "platforms_2020")), N0), B)
+    run["m_workstations"] = _vec(pc.top_count(np.rint(col(p, "workstations_2020")), N0), B)
+    cum = np.cumsum(sec["firm_shares"])
+    sd0 = super_deduction_rate(YEAR0 - 1, np.arange(cum.size))
+    price = np.stack([rd_price(tax_rate(False), sd0), rd_price(tax_rate(True), sd0)])
+    bands, intensity = _hte_tables(crit)
+    f = st.f
+    pc.populate(_keys(st.roots, pc.POP_DRAWS, YEAR0), run, N0,
+                int(p["large_traditional_firms"]), cum / cum[-1], sec["strategic_mask"],
+                sec["traditional"], crit["min_hitech_share"], bands, intensity,
+                crit["validity_years"], price, YEAR0, f["active"], f["sector"], f["age"],
+                f["revenue"], f["rd"], f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"],
+                f["effort_mult"], f["price0"], f["entry_year"], f["hte"], f["ever_hte"],
+                f["hte_left"], f["pat_stock"], f["platforms_reg"], f["workstations"],
+                st.z["patents_2020_stock"])
+    _institutes_and_zone(st, p)
+    return st
+
+
+def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: int) -> dict:
+    """Entry, relocation and settling into this year's slot block; returns their events
+    (`place_arrivals_reference`'s rules, compiled: the same bits)."""
+    L, f = st.layout, st.f
+    B, N = st.B, f["active"].shape[1]
+    rules = load_rules()
+    s, crit, gz, uc = (rules[k] for k in ("sectors", "hte_criteria", "gazelle", "unicorn"))
+    run = np.empty(B, pc.ARRIVAL_RUN)
+    run["lam_entry"] = _vec(entry.expected_entry(p, f["active"].sum(1)), B)
+    run["lam_reloc"] = _vec(entry.relocation_rate(p, inc), B)
+    g_rate, u_rate = entry.settle_rates(p, inc)
+    run["lam_gazelle"], run["lam_unicorn"] = _vec(g_rate, B), _vec(u_rate, B)
+    # the high-tech share of arrivals, as entry.entrant_sectors computes it
+    run["share_hitech"] = _vec(np.minimum(col(p, "entry_hitech_share") * (
+        1 + col(p, "entry_award_elasticity") * inc.value("P6c", "award")
+        / col(p, "recognition_effort_cost")), 0.9), B)
+    run["log_med_entry"] = _vec(np.log(col(p, "entrant_revenue_median")), B)
+    run["log_med_reloc"] = _vec(np.log(col(p, "relocated_revenue_median")), B)
+    run["sigma_rev"] = per_run(p, "revenue_sigma", B)
+    run["log_unicorn"] = _vec(np.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
+    _draw_params(run, p, B)
+    strategic_ids = np.flatnonzero(s["strategic_mask"])
+    w = np.asarray(s["firm_shares"])[strategic_ids]
+    sd = super_deduction_rate(year - 1, np.arange(s["strategic_mask"].size))
+    price = np.stack([rd_price(tax_rate(False), sd),
+                      enterprise.rd_price(enterprise.tax_rate(True), sd)])
+    bands, intensity = _hte_tables(crit)
+    ev = np.zeros((3, B, N))
+    pc.place_block(
+        _keys(st.roots, pc.ARRIVAL_DRAWS, year), run,
+        np.array([L.entry_start(year), L.reloc_start(year), L.settle_start(year)]),
+        np.array([L.entry, L.reloc, L.settle]), np.cumsum(w) / w.sum(), strategic_ids,
+        s["strategic_mask"], s["traditional"], np.log(gz["bands"][0]),
+        np.log(gz["bands"][1] / gz["bands"][0]), crit["min_hitech_share"], bands, intensity,
+        crit["validity_years"], float(crit["min_age_years"]), price,
+        np.array([ORIGINS.index(o) for o in ("entrant", "relocated_hte", "settled_gazelle",
+                                             "settled_unicorn")]),
+        year, f["active"], f["sector"], f["origin"], f["age"], f["revenue"], f["rd"],
+        f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"], f["effort_mult"], f["price0"],
+        f["entry_year"], f["hte"], f["ever_hte"], f["hte_left"], f["pat_stock"], f["gazelle"],
+        f["unicorn"], ev[0], ev[1], ev[2], st.z["lost_entrants"])
+    return {"hte_relocated": ev[0], "gazelle_settled": ev[1], "unicorn_settled": ev[2]}

@@ -325,10 +325,7 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
     run["lam_reloc"] = _vec(entry.relocation_rate(p, inc), B)
     g_rate, u_rate = entry.settle_rates(p, inc)
     run["lam_gazelle"], run["lam_unicorn"] = _vec(g_rate, B), _vec(u_rate, B)
-    # the high-tech share of arrivals, as entry.entrant_sectors computes it
-    run["share_hitech"] = _vec(np.minimum(col(p, "entry_hitech_share") * (
-        1 + col(p, "entry_award_elasticity") * inc.value("P6c", "award")
-        / col(p, "recognition_effort_cost")), 0.9), B)
+    run["share_hitech"] = _vec(entry.hitech_share(p, inc), B)
     run["log_med_entry"] = _vec(np.log(col(p, "entrant_revenue_median")), B)
     run["log_med_reloc"] = _vec(np.log(col(p, "relocated_revenue_median")), B)
     run["sigma_rev"] = per_run(p, "revenue_sigma", B)

@@ -21,12 +21,17 @@ def arrivals(rs: Streams, name: str, lam, cap: int) -> tuple[np.ndarray, np.ndar
     return np.minimum(n, cap), np.maximum(n - cap, 0)
 
 
-def entrant_sectors(p: dict, inc: Incentives, rs: Streams, n: int, offset: int) -> np.ndarray:
-    """Sector of each entrant: high-tech more often when P6c makes certification pay more."""
-    s = load_rules()["sectors"]
-    share = np.minimum(col(p, "entry_hitech_share") * (
+def hitech_share(p: dict, inc: Incentives):
+    """The high-tech share of entrants: higher when P6c makes certification pay more."""
+    return np.minimum(col(p, "entry_hitech_share") * (
         1 + col(p, "entry_award_elasticity") * inc.value("P6c", "award")
         / col(p, "recognition_effort_cost")), 0.9)
+
+
+def entrant_sectors(p: dict, inc: Incentives, rs: Streams, n: int, offset: int) -> np.ndarray:
+    """Sector of each entrant: high-tech with probability `hitech_share`."""
+    s = load_rules()["sectors"]
+    share = hitech_share(p, inc)
     u, u2 = rs.u("entry_sector", n, offset), rs.u("entry_subsector", n, offset)
     strategic_ids = np.flatnonzero(s["strategic_mask"])
     w = np.asarray(s["firm_shares"])[strategic_ids]

@@ -52,10 +52,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a chunk's numbers depend on besides the study settings: a change here makes stored
 # chunks stale, and the study refuses to mix them (--fresh starts over).
 ENGINE_FILES = ("model/batch.py", "model/dynamics.py", "model/settle.py", "model/population.py",
-                "model/population_compiled.py", "model/rng.py", "model/layout.py",
-                "model/state.py", "model/targets.py",
-                "model/targets.toml", "model/budget.py", "model/behaviour/*.py",
-                "model/policy/*.py", "model/params/*.py", "model/params/*.toml")
+                "model/population_compiled.py", "model/rng.py", "model/numerics.py",
+                "model/layout.py", "model/state.py", "model/targets.py", "model/targets.toml",
+                "model/budget.py", "model/behaviour/*.py", "model/policy/*.py",
+                "model/params/*.py", "model/params/*.toml")
 RESULT_FILES = ("indices.csv", "convergence.csv", "noise.csv", "ranking.csv", "discovery.csv",
                 "factors.csv", "problem.json", "summary.md", "figures")
 

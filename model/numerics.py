@@ -43,8 +43,8 @@ def _block_sum(a, lo, n):
 
 
 @nb.njit(cache=True)
-def pairwise_sum(a, lo, n):
-    """Sum of a[lo:lo + n] in NumPy's order (a 1-D float64 array).
+def _pairwise_stack(a, lo, n):
+    """Sum of a[lo:lo + n] in NumPy's order, for rows of any length.
 
     NumPy recurses: sum(first half) + sum(second half), the half rounded down to a multiple
     of 8, down to blocks of at most 128. Done here with an explicit stack (numba's cache
@@ -83,6 +83,62 @@ def pairwise_sum(a, lo, n):
             s_lo[sp], s_n[sp], s_stage[sp] = c_lo, c_n, 0
             sp += 1
     return ret
+
+
+# The same recursion, one function per level, without allocating: a stack per call costs
+# more than a short row's sum. Exact without allocation up to about 4,000 values per row;
+# longer rows go to the stack version.
+@nb.njit(cache=True)
+def _pw0(a, lo, n):
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    return _pairwise_stack(a, lo, n)  # deeper than the levels below
+
+
+@nb.njit(cache=True)
+def _pw1(a, lo, n):
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return _pw0(a, lo, half) + _pw0(a, lo + half, n - half)
+
+
+@nb.njit(cache=True)
+def _pw2(a, lo, n):
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return _pw1(a, lo, half) + _pw1(a, lo + half, n - half)
+
+
+@nb.njit(cache=True)
+def _pw3(a, lo, n):
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return _pw2(a, lo, half) + _pw2(a, lo + half, n - half)
+
+
+@nb.njit(cache=True)
+def _pw4(a, lo, n):
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return _pw3(a, lo, half) + _pw3(a, lo + half, n - half)
+
+
+@nb.njit(cache=True)
+def pairwise_sum(a, lo, n):
+    """Sum of a[lo:lo + n] in NumPy's order (a 1-D float64 array): `x.sum()` bit for bit."""
+    if n <= _PW_BLOCKSIZE:
+        return _block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return _pw4(a, lo, half) + _pw4(a, lo + half, n - half)
 
 
 @nb.njit(cache=True)

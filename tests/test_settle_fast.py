@@ -19,8 +19,9 @@ import model.dynamics as dyn
 from model import settle
 from model.batch import replication_seeds, roots_from_seeds, run_batch
 from model.budget import Budget, BudgetLine
+from model.numerics import pairwise_sum
 from model.policy.dense import dense_awards
-from model.policy.dense_compiled import _row_sum, compiled_awards
+from model.policy.dense_compiled import compiled_awards
 from model.policy.spec import load_policy
 
 B = 6
@@ -135,7 +136,7 @@ def test_row_sums_are_numpys():
     rng = np.random.default_rng(5)
     for n in [*range(1, 140), 255, 256, 257, 1053, 1623, 4095, 5000, 9001]:
         x = rng.random(n) * 10.0 ** rng.uniform(-6, 6, n)
-        assert _row_sum(x, 0, n) == x.sum(), n
+        assert pairwise_sum(x, 0, n) == x.sum(), n
 
 
 def _random_events(rng, policy, group_events, Bn, n, density):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from model.numerics import _block_sum, pairwise_sum
+from model.numerics import pairwise_sum
 from model.policy.core import KIND
 from model.policy.dense import Award
 from model.policy.spec import Policy
@@ -41,69 +41,6 @@ class Unsupported(Exception):
 #   out (B, *)     zeros to write the amounts into, when write_out
 #   pend (B, W, 3) instalment buffer to add the amounts to at slot `slot`, when slot >= 0
 # Each returns the number of non-zero amounts.
-
-# NumPy's pairwise recursion (halves rounded down to a multiple of 8), one function per
-# level: numba caches no recursive function, and the general `pairwise_sum` allocates a stack
-# per call, which costs more than a short row's sum. Exact without allocation up to ~4,000
-# units per row; deeper rows go to pairwise_sum.
-_PW_BLOCK = 128
-
-
-@nb.njit(cache=True)
-def _pw0(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    return pairwise_sum(a, lo, n)  # deeper than the levels below: the general version
-
-
-
-
-@nb.njit(cache=True)
-def _pw1(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return _pw0(a, lo, half) + _pw0(a, lo + half, n - half)
-
-
-@nb.njit(cache=True)
-def _pw2(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return _pw1(a, lo, half) + _pw1(a, lo + half, n - half)
-
-
-@nb.njit(cache=True)
-def _pw3(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return _pw2(a, lo, half) + _pw2(a, lo + half, n - half)
-
-
-@nb.njit(cache=True)
-def _pw4(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return _pw3(a, lo, half) + _pw3(a, lo + half, n - half)
-
-
-@nb.njit(cache=True)
-def _pw5(a, lo, n):
-    if n <= _PW_BLOCK:
-        return _block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return _pw4(a, lo, half) + _pw4(a, lo + half, n - half)
-
-
-_row_sum = _pw5
 
 
 @nb.njit(cache=True, inline="always")
@@ -139,7 +76,7 @@ def _emit(row, n, nnz, b, cs, recv, add_recv, out, write_out, pend, slot):
         elif nnz == 2:
             cs[b] = s
         else:
-            cs[b] = _row_sum(row, 0, n)
+            cs[b] = pairwise_sum(row, 0, n)
         return nnz
     if add_recv:
         for u in range(n):
@@ -150,7 +87,7 @@ def _emit(row, n, nnz, b, cs, recv, add_recv, out, write_out, pend, slot):
     if slot >= 0:
         for u in range(n):
             pend[b, u, slot] += row[u]
-    cs[b] = _row_sum(row, 0, n)
+    cs[b] = pairwise_sum(row, 0, n)
     return nnz
 
 

@@ -22,7 +22,7 @@ from model import rng
 from model.behaviour import enterprise, entry
 from model.behaviour.incentives import Incentives
 from model.layout import Layout
-from model.params.registry import col, per_run
+from model.params.registry import as_runs, col, per_run
 from model.params.rules import hte_rd_threshold, load_rules, population_facts, super_deduction_rate
 from model.state import ORIGINS, State
 
@@ -252,15 +252,6 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     return out
 
 
-def _vec(x, B: int) -> np.ndarray:
-    """A scalar or (B, 1) column as (B,) values, one per run."""
-    return np.broadcast_to(np.asarray(x, np.float64).reshape(-1), (B,))
-
-
-def _keys(roots: np.ndarray, names: tuple[str, ...], year: int) -> np.ndarray:
-    return pc.stream_key_table(roots, np.array([rng._tag(d, year) for d in names], np.uint64))
-
-
 def _draw_params(run: np.ndarray, p: dict, B: int) -> None:
     """The parameters of `draw_firms`, per run, into a kernel record."""
     for field, name in (("med_hi", "rd_intensity_median_hitech"),
@@ -285,8 +276,8 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     B, N0 = st.B, layout.n0
     n_firms, n_hte = _population_sizes(p)
     run = np.empty(B, pc.POP_RUN)
-    run["n_firms"] = _vec(n_firms, B)
-    run["m_hte"] = _vec(pc.top_count(n_hte, N0), B)
+    run["n_firms"] = as_runs(n_firms, B)
+    run["m_hte"] = as_runs(pc.top_count(n_hte, N0), B)
     run["sigma_rev"] = per_run(p, "revenue_sigma", B)
     for field, v in zip(("total", "sh_large", "sh_str", "sh_trad", "norm"),
                         _revenue_shares(p, B), strict=True):
@@ -294,14 +285,14 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     _draw_params(run, p, B)
     run["age_max"] = per_run(p, "firm_age_max_2020", B)
     run["pat_per_firm"] = per_run(p, "patent_stock_per_firm", B)
-    run["m_platforms"] = _vec(pc.top_count(np.rint(col(p, "platforms_2020")), N0), B)
-    run["m_workstations"] = _vec(pc.top_count(np.rint(col(p, "workstations_2020")), N0), B)
+    run["m_platforms"] = as_runs(pc.top_count(np.rint(col(p, "platforms_2020")), N0), B)
+    run["m_workstations"] = as_runs(pc.top_count(np.rint(col(p, "workstations_2020")), N0), B)
     cum = np.cumsum(sec["firm_shares"])
     sd0 = super_deduction_rate(YEAR0 - 1, np.arange(cum.size))
     price = np.stack([rd_price(tax_rate(False), sd0), rd_price(tax_rate(True), sd0)])
     bands, intensity = _hte_tables(crit)
     f = st.f
-    pc.populate(_keys(st.roots, pc.POP_DRAWS, YEAR0), run, N0,
+    pc.populate(rng.stream_key_table(st.roots, pc.POP_DRAWS, YEAR0), run, N0,
                 int(p["large_traditional_firms"]), cum / cum[-1], sec["strategic_mask"],
                 sec["traditional"], crit["min_hitech_share"], bands, intensity,
                 crit["validity_years"], price, YEAR0, f["active"], f["sector"], f["age"],
@@ -321,15 +312,15 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
     rules = load_rules()
     s, crit, gz, uc = (rules[k] for k in ("sectors", "hte_criteria", "gazelle", "unicorn"))
     run = np.empty(B, pc.ARRIVAL_RUN)
-    run["lam_entry"] = _vec(entry.expected_entry(p, f["active"].sum(1)), B)
-    run["lam_reloc"] = _vec(entry.relocation_rate(p, inc), B)
+    run["lam_entry"] = as_runs(entry.expected_entry(p, f["active"].sum(1)), B)
+    run["lam_reloc"] = as_runs(entry.relocation_rate(p, inc), B)
     g_rate, u_rate = entry.settle_rates(p, inc)
-    run["lam_gazelle"], run["lam_unicorn"] = _vec(g_rate, B), _vec(u_rate, B)
-    run["share_hitech"] = _vec(entry.hitech_share(p, inc), B)
-    run["log_med_entry"] = _vec(np.log(col(p, "entrant_revenue_median")), B)
-    run["log_med_reloc"] = _vec(np.log(col(p, "relocated_revenue_median")), B)
+    run["lam_gazelle"], run["lam_unicorn"] = as_runs(g_rate, B), as_runs(u_rate, B)
+    run["share_hitech"] = as_runs(entry.hitech_share(p, inc), B)
+    run["log_med_entry"] = as_runs(np.log(col(p, "entrant_revenue_median")), B)
+    run["log_med_reloc"] = as_runs(np.log(col(p, "relocated_revenue_median")), B)
     run["sigma_rev"] = per_run(p, "revenue_sigma", B)
-    run["log_unicorn"] = _vec(np.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
+    run["log_unicorn"] = as_runs(np.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
     _draw_params(run, p, B)
     strategic_ids = np.flatnonzero(s["strategic_mask"])
     w = np.asarray(s["firm_shares"])[strategic_ids]
@@ -339,7 +330,7 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
     bands, intensity = _hte_tables(crit)
     ev = np.zeros((3, B, N))
     pc.place_block(
-        _keys(st.roots, pc.ARRIVAL_DRAWS, year), run,
+        rng.stream_key_table(st.roots, pc.ARRIVAL_DRAWS, year), run,
         np.array([L.entry_start(year), L.reloc_start(year), L.settle_start(year)]),
         np.array([L.entry, L.reloc, L.settle]), np.cumsum(w) / w.sum(), strategic_ids,
         s["strategic_mask"], s["traditional"], np.log(gz["bands"][0]),

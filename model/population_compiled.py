@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 
 from model.numerics import pairwise_sum
-from model.rng import POISSON_EXACT_BELOW, _hash_unit, _keys_kernel, _ndtri, _poisson_one
+from model.rng import POISSON_EXACT_BELOW, _hash_unit, _ndtri, _poisson_one
 
 _F = np.float64
 
@@ -51,19 +51,6 @@ ARRIVAL_RUN = np.dtype([(k, _F) for k in (
     "lam_entry", "lam_reloc", "lam_gazelle", "lam_unicorn", "share_hitech", "log_med_entry",
     "log_med_reloc", "sigma_rev", "log_unicorn", "med_hi", "med_trad", "sigma_rd", "hts_hi",
     "sigma_eff")])
-
-
-def stream_key_table(roots: np.ndarray, tags: np.ndarray) -> np.ndarray:
-    """Keys (K, B) of K streams, as model.rng.stream_keys gives them one by one."""
-    return _keys_table(np.ascontiguousarray(roots, np.uint64), tags)
-
-
-@nb.njit(cache=True)
-def _keys_table(roots, tags):
-    out = np.empty((tags.size, roots.size), np.uint64)
-    for k in range(tags.size):
-        out[k] = _keys_kernel(roots, tags[k])
-    return out
 
 
 def top_count(n, width: int) -> np.ndarray:

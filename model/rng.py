@@ -171,10 +171,25 @@ def _keys_kernel(roots, tag):
     return out
 
 
+@nb.njit(cache=True)
+def _keys_table(roots, tags):
+    out = np.empty((tags.size, roots.size), np.uint64)
+    for k in range(tags.size):
+        out[k] = _keys_kernel(roots, tags[k])
+    return out
+
+
 # -- the interface --------------------------------------------------------------------------
 def stream_keys(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
     """Keys (B,) of the stream for `decision` in `year`; equal to `stream_keys_reference`."""
     return _keys_kernel(np.ascontiguousarray(roots, np.uint64), _tag(decision, year))
+
+
+def stream_key_table(roots: np.ndarray, decisions, year: int) -> np.ndarray:
+    """Keys (K, B) of K decisions' streams in `year`: row k is `stream_keys(roots, d_k, year)`;
+    the kernels take their draws' keys this way."""
+    tags = np.array([_tag(d, year) for d in decisions], np.uint64)
+    return _keys_table(np.ascontiguousarray(roots, np.uint64), tags)
 
 
 def root_key(rng: np.random.Generator) -> np.uint64:

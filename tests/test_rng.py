@@ -23,6 +23,14 @@ def test_stream_keys_kernel_equals_numpy_reference():
                               rng.stream_keys_reference(roots, decision, year))
 
 
+def test_key_table_rows_are_the_streams_keys():
+    roots = np.array([3, 2**63 + 11, 42], dtype=np.uint64)
+    names = ("exit", "growth", "hte_review")
+    table = rng.stream_key_table(roots, names, 2024)
+    for k, name in enumerate(names):
+        assert np.array_equal(table[k], rng.stream_keys(roots, name, 2024))
+
+
 def test_draw_of_a_slot_does_not_depend_on_batch_or_width():
     roots = np.arange(5, dtype=np.uint64) * 977
     wide = rng.uniform(roots, "hte_review", 2022, 300)

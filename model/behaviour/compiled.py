@@ -28,9 +28,16 @@ import numpy as np
 from model.behaviour.incentives import Incentives, salience
 from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL, WEIGHT_CLIP
 from model.numerics import pairwise_sum
-from model.params.registry import col, per_run
+from model.params.registry import as_runs, col, per_run
 from model.params.rules import load_rules, super_deduction_rate
-from model.rng import POISSON_EXACT_BELOW, Streams, _hash_unit, _ndtri, _poisson_one, stream_keys
+from model.rng import (
+    POISSON_EXACT_BELOW,
+    Streams,
+    _hash_unit,
+    _ndtri,
+    _poisson_one,
+    stream_key_table,
+)
 from model.state import INVESTOR_TYPES
 
 _F = np.float64
@@ -75,16 +82,6 @@ _RUN = np.dtype([(k, _F) for k in (
 _CONST = np.dtype([(k, _F) for k in (
     "t_hte", "t_std", "b0", "b1", "r0", "r1", "r2", "years", "min_age", "min_share",
     "lo", "mid", "hi", "min_g0", "min_g1", "gz_age", "uc_age", "min_val", "angel_age")])
-
-
-def _runs(v, B: int) -> np.ndarray:
-    """A scalar or per-run value as a (B,) float64 vector."""
-    return np.broadcast_to(np.asarray(v, _F).reshape(-1, 1), (B, 1))[:, 0]
-
-
-def _keys(rs: Streams, names: tuple[str, ...]) -> np.ndarray:
-    """Stream keys (len(names), B) of the year's decisions."""
-    return np.stack([stream_keys(rs.roots, n, rs.year) for n in names])
 
 
 def _constants() -> np.ndarray:
@@ -157,7 +154,7 @@ def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
     }
     rec = np.zeros(B, _RUN)
     for k in _RUN.names:
-        rec[k] = _runs(v[k], B)
+        rec[k] = as_runs(v[k], B)
     return rec
 
 
@@ -182,7 +179,8 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
                f["gazelle"], f["unicorn"], f["growth_last"],
                super_deduction_rate(year, sectors), rules["sectors"]["strategic_mask"],
                _run_values(p, inc, policy, B),
-               _constants(), _keys(rs, _DRAWS), ev, contracts, counts, granted)
+               _constants(), stream_key_table(rs.roots, _DRAWS, rs.year), ev, contracts, counts,
+               granted)
     z["patents_cum"] += granted
     events = dict(zip(EVENTS[:3], ev[:3], strict=True))
     events["tech_contract"] = contracts  # where the reference adds it
@@ -384,7 +382,8 @@ def close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: np
     _close(f["active"], f["age"], f["sector"], f["hte"], f["hte_left"], f["rd"], f["rd_prev1"],
            f["rd_prev2"], f["revenue"], f["growth_last"], f["invested_last"], f["award_last"],
            np.ascontiguousarray(received), load_rules()["sectors"]["strategic_mask"],
-           capital / ticket[:, None], q, _constants(), _keys(rs, _CLOSE_DRAWS), placed, gone)
+           capital / ticket[:, None], q, _constants(),
+           stream_key_table(rs.roots, _CLOSE_DRAWS, rs.year), placed, gone)
     return capital, placed, gone
 
 
@@ -464,7 +463,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
 def sellers(contracts: np.ndarray, inst_active: np.ndarray, rs: Streams) -> np.ndarray:
     """model.behaviour.institute.sellers, compiled."""
     return _sellers(np.ascontiguousarray(contracts), inst_active.sum(1), inst_active.shape[1],
-                    _keys(rs, ("contract_seller",)))
+                    stream_key_table(rs.roots, ("contract_seller",), rs.year))
 
 
 @nb.njit(cache=True)

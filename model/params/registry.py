@@ -72,6 +72,11 @@ def col(p: dict, name: str):
 
 def per_run(p: dict, name: str, B: int):
     """A parameter as a (B,) vector, one value per run."""
+    return as_runs(p[name], B)
+
+
+def as_runs(v, B: int):
+    """A scalar or per-run value ((B,) or (B, 1)) as a (B,) vector, one value per run."""
     import numpy as np
 
-    return np.broadcast_to(np.asarray(p[name], np.float64).reshape(-1, 1), (B, 1))[:, 0]
+    return np.broadcast_to(np.asarray(v, np.float64).reshape(-1, 1), (B, 1))[:, 0]

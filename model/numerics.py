@@ -148,3 +148,12 @@ def row_sums(x):
     for b in range(x.shape[0]):
         out[b] = pairwise_sum(x[b], 0, x.shape[1])
     return out
+
+
+@nb.njit(cache=True, inline="always")
+def searchsorted_left(edges, v):
+    """np.searchsorted(edges, v, side="left") for one value: how many edges lie below v."""
+    k = 0
+    while k < edges.size and edges[k] < v:
+        k += 1
+    return k

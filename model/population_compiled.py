@@ -22,7 +22,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from model.numerics import pairwise_sum
+from model.numerics import pairwise_sum, searchsorted_left
 from model.rng import POISSON_EXACT_BELOW, _hash_unit, _ndtri, _poisson_one
 
 _F = np.float64
@@ -92,15 +92,6 @@ def _top(s, m, out, buf):
         if s[i] == thr:
             out[i] = True
             need -= 1
-
-
-@nb.njit(cache=True, inline="always")
-def _band(bands, v):
-    """np.searchsorted(bands, v, side="left"): how many bands lie below v."""
-    k = 0
-    while k < bands.size and bands[k] < v:
-        k += 1
-    return k
 
 
 @nb.njit(cache=True, inline="always")
@@ -198,7 +189,7 @@ def populate(keys, run, n0, n_large, cdf, strategic_mask, traditional, min_hts, 
             revenue = f_revenue[b, i]
             x = f_rd[b, i]
             if h:
-                x = max(x, rd_intensity[_band(bands, revenue)] * revenue)
+                x = max(x, rd_intensity[searchsorted_left(bands, revenue)] * revenue)
             rd[i] = x
             f_rd[b, i] = x
             f_rd1[b, i] = x
@@ -301,7 +292,7 @@ def place_block(keys, run, starts, caps, sub_cdf, strategic_ids, strategic_mask,
                 if blk == 1:  # established, certified, strategic (P6d)
                     f_hts[b, i] = max(f_hts[b, i], min_hts)
                     revenue = f_revenue[b, i]
-                    thr = rd_intensity[_band(bands, revenue)] * revenue
+                    thr = rd_intensity[searchsorted_left(bands, revenue)] * revenue
                     x = max(f_rd[b, i], thr)
                     f_rd[b, i] = x
                     f_rd1[b, i] = max(f_rd1[b, i], thr)

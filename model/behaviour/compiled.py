@@ -27,7 +27,7 @@ import numpy as np
 
 from model.behaviour.incentives import Incentives, salience
 from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL, WEIGHT_CLIP
-from model.numerics import pairwise_sum
+from model.numerics import pairwise_sum, searchsorted_left
 from model.params.registry import as_runs, col, per_run
 from model.params.rules import load_rules, super_deduction_rate
 from model.rng import (
@@ -80,17 +80,16 @@ _RUN = np.dtype([(k, _F) for k in (
     # investment, growth, exit
     "wg", "wr", "ticket", "g_hi", "g_trad", "el_g", "boost", "gsd", "exit_rate")])
 _CONST = np.dtype([(k, _F) for k in (
-    "t_hte", "t_std", "b0", "b1", "r0", "r1", "r2", "years", "min_age", "min_share",
+    "t_hte", "t_std", "years", "min_age", "min_share",
     "lo", "mid", "hi", "min_g0", "min_g1", "gz_age", "uc_age", "min_val", "angel_age")])
 
 
 def _constants() -> np.ndarray:
     r = load_rules()
     c, t, gz, uc = r["hte_criteria"], r["income_tax"], r["gazelle"], r["unicorn"]
-    (b0, b1), (r0, r1, r2) = c["revenue_bands"], c["rd_intensity"]
     rec = np.zeros(1, _CONST)
-    for k, v in dict(t_hte=t["hte"], t_std=t["standard"], b0=b0, b1=b1, r0=r0, r1=r1, r2=r2,
-                     years=c["validity_years"], min_age=c["min_age_years"],
+    for k, v in dict(t_hte=t["hte"], t_std=t["standard"], years=c["validity_years"],
+                     min_age=c["min_age_years"],
                      min_share=c["min_hitech_share"], lo=gz["bands"][0], mid=gz["bands"][1],
                      hi=gz["bands"][2], min_g0=gz["min_growth"][0], min_g1=gz["min_growth"][1],
                      gz_age=gz["max_age_years"], uc_age=uc["max_age_years"],
@@ -178,6 +177,8 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
                f["effort_mult"], f["platforms_reg"], f["platforms_nat"], f["workstations"],
                f["gazelle"], f["unicorn"], f["growth_last"],
                super_deduction_rate(year, sectors), rules["sectors"]["strategic_mask"],
+               np.asarray(rules["hte_criteria"]["revenue_bands"], _F),
+               np.asarray(rules["hte_criteria"]["rd_intensity"], _F),
                _run_values(p, inc, policy, B),
                _constants(), stream_key_table(rs.roots, _DRAWS, rs.year), ev, contracts, counts,
                granted)
@@ -186,16 +187,6 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     events["tech_contract"] = contracts  # where the reference adds it
     events.update(zip(EVENTS[3:], ev[3:], strict=True))
     return events, dict(zip(("hte_applications", "hte_new", "hte_lapsed"), counts, strict=True))
-
-
-@nb.njit(cache=True, inline="always")
-def _rd_threshold(c, rev):
-    """hte_rd_threshold for one firm (searchsorted, side="left")."""
-    if rev <= c.b0:
-        return c.r0
-    if rev <= c.b1:
-        return c.r1
-    return c.r2
 
 
 _MEMO = 16  # price ratios remembered per run: firms share a handful of (price, base price)
@@ -222,8 +213,8 @@ def _price_response(ratio, e, memo):
 @nb.njit(cache=True)
 def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0, award_last,
                pat_stock, pat_granted, rd1, rd2, mult, plat_reg, plat_nat, workstations,
-               gazelle, unicorn, growth, sdr, strategic, P, consts, keys, ev, contracts,
-               counts, granted):
+               gazelle, unicorn, growth, sdr, strategic, bands, rd_intensity, P, consts, keys, ev,
+               contracts, counts, granted):
     B, n = active.shape
     K = contracts.shape[2]
     memo = np.zeros((2, _MEMO + 1))
@@ -258,7 +249,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             basic = age[b, i] >= c.min_age and hts[b, i] >= c.min_share
             if basic and (not hte[b, i] or due) and (
                     due or _hash_unit(keys[K_CONSIDER, b], i) < q.consider_p):
-                gap = max(_rd_threshold(c, r) * r - x, 0.0)
+                gap = max(rd_intensity[searchsorted_left(bands, r)] * r - x, 0.0)
                 sprice = 1.0 - c.t_std * (1.0 + sd)
                 benefit = q.gain * r * c.years + (0.0 if ever[b, i] else q.p6c)
                 no_ip = pat_stock[b, i] < 1

@@ -76,9 +76,14 @@ _RUN = np.dtype([(k, _F) for k in (
     "off_med", "off_sig", "p11_lo", "p11_min", "rate11", "cap11", "off_prob", "sal", "cost",
     "base_med", "rate5", "cap5", "base_prob", "thr_talent", "bt_min", "thr_bt",
     # listings
-    "mult", "list_prob",
-    # investment, growth, exit
-    "wg", "wr", "ticket", "g_hi", "g_trad", "el_g", "boost", "gsd", "exit_rate")])
+    "mult", "list_prob")])
+# the parameters of investment, growth and exit, by the field the close kernel reads
+_CLOSE_PARAMS = {"wg": "screen_growth_weight", "wr": "screen_rd_weight",
+                 "ticket": "ticket_size", "g_hi": "growth_hitech",
+                 "g_trad": "growth_traditional", "el_g": "rd_productivity_elasticity",
+                 "boost": "investment_growth_boost", "gsd": "growth_sd",
+                 "exit_rate": "exit_rate", "large": "large_firm_revenue"}
+_CLOSE_RUN = np.dtype([(k, _F) for k in _CLOSE_PARAMS])
 _CONST = np.dtype([(k, _F) for k in (
     "t_hte", "t_std", "years", "min_age", "min_share",
     "lo", "mid", "hi", "min_g0", "min_g1", "gz_age", "uc_age", "min_val", "angel_age")])
@@ -145,11 +150,6 @@ def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
         "bt_min": col(p, "breakthrough_min_rd"),
         "thr_bt": col(p, "breakthrough_prob") * salience(inc.schedule_total("P3"), p),
         "mult": col(p, "valuation_multiple"), "list_prob": col(p, "gazelle_list_prob"),
-        "wg": col(p, "screen_growth_weight"), "wr": col(p, "screen_rd_weight"),
-        "ticket": per_run(p, "ticket_size", B), "g_hi": col(p, "growth_hitech"),
-        "g_trad": col(p, "growth_traditional"), "el_g": col(p, "rd_productivity_elasticity"),
-        "boost": col(p, "investment_growth_boost"), "gsd": col(p, "growth_sd"),
-        "exit_rate": col(p, "exit_rate"),
     }
     rec = np.zeros(B, _RUN)
     for k in _RUN.names:
@@ -356,8 +356,8 @@ def _listing(q, c, keys, b, i, age, r, g, gazelle, unicorn, ev):
 
 
 # -- the end of the year ----------------------------------------------------------------------
-def close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: np.ndarray,
-               run: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def close_year(f: dict, p: dict, rs: Streams, received: np.ndarray,
+               followon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Investment, growth, exit and ageing, in place on `f`; returns (capital, placed, exits)."""
     B = f["active"].shape[0]
     capital = np.zeros((B, len(INVESTOR_TYPES)))
@@ -369,24 +369,15 @@ def close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: np
     ticket = per_run(p, "ticket_size", B)
     placed = np.zeros_like(capital)
     gone = np.zeros(B, np.int64)
-    q = run if run is not None else _close_values(p, B)
+    q = np.zeros(B, _CLOSE_RUN)
+    for k, name in _CLOSE_PARAMS.items():
+        q[k] = per_run(p, name, B)
     _close(f["active"], f["age"], f["sector"], f["hte"], f["hte_left"], f["rd"], f["rd_prev1"],
            f["rd_prev2"], f["revenue"], f["growth_last"], f["invested_last"], f["award_last"],
            np.ascontiguousarray(received), load_rules()["sectors"]["strategic_mask"],
            capital / ticket[:, None], q, _constants(),
            stream_key_table(rs.roots, _CLOSE_DRAWS, rs.year), placed, gone)
     return capital, placed, gone
-
-
-def _close_values(p: dict, B: int) -> np.ndarray:
-    rec = np.zeros(B, _RUN)
-    for k, name in (("wg", "screen_growth_weight"), ("wr", "screen_rd_weight"),
-                    ("ticket", "ticket_size"), ("g_hi", "growth_hitech"),
-                    ("g_trad", "growth_traditional"), ("el_g", "rd_productivity_elasticity"),
-                    ("boost", "investment_growth_boost"), ("gsd", "growth_sd"),
-                    ("exit_rate", "exit_rate"), ("large", "large_firm_revenue")):
-        rec[k] = per_run(p, name, B)
-    return rec
 
 
 @nb.njit(cache=True)

@@ -110,22 +110,8 @@ def settle_year(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray:
     paid_total = np.zeros(st.B)
     received = np.zeros((st.B, n["firm"]))
     for j, ((g, c, k, amt), pd_) in enumerate(zip(claims, paid, strict=True)):
-        cs, ps = amt.sum(1), pd_.sum(1)
-        if j >= len(back):
-            fiscal.claims[:, c, k, y] += cs
-        fiscal.paid[:, c, k, y] += ps
-        claimed_total += cs
-        paid_total += ps
-        if g == "firm":
-            received += pd_
-        if ctx.budget is not None:
-            left = amt - pd_
-            if ctx.budget.unpaid == "carry":
-                buf = carry.setdefault((g, c, k), np.zeros((st.B, widths[g])))
-                buf[:, :n[g]] += left
-                fiscal.carried[:, c, k, y] += left.sum(1)
-            else:
-                fiscal.dropped[:, c, k, y] += left.sum(1)
+        _book(fiscal, y, (g, c, k), amt, pd_, j >= len(back), claimed_total, paid_total,
+              received, ctx.budget, carry, widths[g], n[g])
     st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
                                  st.z["pay_ratio"])
     return received
@@ -228,31 +214,41 @@ def _settle_compiled(st: State, ctx: Context, year: int, ev: dict) -> np.ndarray
         claimed_total = np.zeros(B)
         paid_total = np.zeros(B)
         for j, (g, c, k, amt) in enumerate(claims):
-            if budget.unpaid == "carry":
-                buf = carry.setdefault((g, c, k), np.zeros((B, widths[g])))
-            if amt is None:
-                continue
-            pd_ = paid[j]
-            cs, ps = amt.sum(1), pd_.sum(1)
-            if j >= len(back):
-                fiscal.claims[:, c, k, y] += cs
-            fiscal.paid[:, c, k, y] += ps
-            claimed_total += cs
-            paid_total += ps
-            if g == "firm":
-                received += pd_
-            left = amt - pd_
-            if budget.unpaid == "carry":
-                buf[:, :n[g]] += left
-                fiscal.carried[:, c, k, y] += left.sum(1)
-            else:
-                fiscal.dropped[:, c, k, y] += left.sum(1)
+            if budget.unpaid == "carry":  # the reference's key order, skipped claims too
+                carry.setdefault((g, c, k), np.zeros((B, widths[g])))
+            if amt is not None:
+                _book(fiscal, y, (g, c, k), amt, paid[j], j >= len(back), claimed_total,
+                      paid_total, received, budget, carry, widths[g], n[g])
     st.z["pay_ratio"] = np.where(claimed_total > 0, paid_total / np.maximum(claimed_total, 1e-12),
                                  st.z["pay_ratio"])
     return received
 
 
 _NO2 = np.empty((0, 0))
+
+
+def _book(fiscal: Fiscal, y: int, key: tuple, amt: np.ndarray, pd_: np.ndarray, new: bool,
+          claimed_total: np.ndarray, paid_total: np.ndarray, received: np.ndarray, budget,
+          carry: dict, width: int, n: int) -> None:
+    """Book one claim entry (group, clause, kind) of year y: what was claimed (`new`: not
+    carried from an earlier year), paid, and carried or dropped under a budget line."""
+    g, c, k = key
+    cs, ps = amt.sum(1), pd_.sum(1)
+    if new:
+        fiscal.claims[:, c, k, y] += cs
+    fiscal.paid[:, c, k, y] += ps
+    claimed_total += cs
+    paid_total += ps
+    if g == "firm":
+        received += pd_
+    if budget is not None:
+        left = amt - pd_
+        if budget.unpaid == "carry":
+            buf = carry.setdefault(key, np.zeros((amt.shape[0], width)))
+            buf[:, :n] += left
+            fiscal.carried[:, c, k, y] += left.sum(1)
+        else:
+            fiscal.dropped[:, c, k, y] += left.sum(1)
 
 
 def close_run(st: State, ctx: Context) -> None:

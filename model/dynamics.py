@@ -37,6 +37,8 @@ class Context:
     # "reference": the NumPy behaviour functions, as written (ParkModel); "compiled": the
     # numba kernels that reproduce them bit for bit (the batch engine's default)
     engine: str = "reference"
+    # the compiled engine's event arrays, reused from year to year when events are not kept
+    events_buffer: compiled.EventBuffers | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -89,7 +91,12 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
 
     # firms: R&D, HTE status, patents, contracts, recognitions, listings
     if fast:
-        ev, counts = compiled.firm_decisions(st.f, z, p, inc, rs, year, policy)
+        if ctx.events_buffer is None and not ctx.keep_events:
+            last = L.years[-1]
+            ctx.events_buffer = compiled.EventBuffers(B, L.entry_start(last) + L.block,
+                                                      int(p["contract_slots"]))
+        ev, counts = compiled.firm_decisions(st.f, z, p, inc, rs, year, policy,
+                                             ctx.events_buffer)
     else:
         ev, counts = _firm_decisions(st, p, inc, rs, year, policy)
     ev_f.update(ev)

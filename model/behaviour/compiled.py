@@ -158,17 +158,59 @@ def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
 
 
 # -- the decisions of the year ----------------------------------------------------------------
+DENSE = (E_INV, E_UTIL, E_SD)  # event rows written for every active slot; the others are sparse
+
+
+class EventBuffers:
+    """The decision kernel's event arrays, kept from one year to the next of a run job.
+
+    A year's firm events are some 20 MB of (18, B, n) rows that are almost all zero; zeroing
+    them afresh each year (np.zeros) cost a tenth of the batch's time. Instead the kernel logs
+    the slots where it writes in the sparse rows (and contracts), and the next year clears just
+    those slots and the rows written for every firm. A slot is logged at most once, so the log
+    cannot overflow. Only for callers that drop a year's events once it is
+    settled: ParkModel's ledger and the observers that keep events get fresh arrays.
+    """
+
+    def __init__(self, B: int, width: int, k: int) -> None:
+        self.ev = np.zeros(len(EVENTS) * B * width)
+        self.con = np.zeros(B * width * k)
+        self.log = np.zeros(B * width, np.int64)  # slots (b * n + i) with sparse events
+        self.clog = np.zeros(B * width, np.int64)  # and with contracts
+        self.nlog = np.zeros(2, np.int64)  # how many of each
+        self.shape: tuple[int, int, int] | None = None  # (B, n, k) of the arrays last handed out
+
+    def take(self, B: int, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Zeroed arrays (len(EVENTS), B, n) and (B, n, k), views of the buffers."""
+        if self.shape is not None:
+            b0, n0, k0 = self.shape
+            ev = self.ev[:len(EVENTS) * b0 * n0].reshape(len(EVENTS), b0, n0)
+            con = self.con[:b0 * n0 * k0].reshape(b0, n0, k0)
+            ev[list(DENSE)] = 0.0
+            _clear(ev, con, self.log, self.clog, self.nlog)
+        self.shape = (B, n, k)
+        self.nlog[:] = 0
+        return (self.ev[:len(EVENTS) * B * n].reshape(len(EVENTS), B, n),
+                self.con[:B * n * k].reshape(B, n, k))
+
+
 def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year: int,
-                   policy) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+                   policy, buffers: EventBuffers | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The year's firm decisions, in place on the state `f` (views of the year's slots).
 
-    Returns (events {name: (B, n)}, counts {hte_applications, hte_new, hte_lapsed: (B,)})."""
+    Returns (events {name: (B, n)}, counts {hte_applications, hte_new, hte_lapsed: (B,)}).
+    With `buffers`, the events are views that the next year's call overwrites."""
     B, n = f["active"].shape
     k = int(p["contract_slots"])
     rules = load_rules()
     sectors = np.arange(len(rules["sectors"]["names"]))
-    ev = np.zeros((len(EVENTS), B, n))
-    contracts = np.zeros((B, n, k))
+    if buffers is None or buffers.con.size < B * n * k or buffers.ev.size < len(EVENTS) * B * n:
+        ev, contracts = np.zeros((len(EVENTS), B, n)), np.zeros((B, n, k))
+        log, clog, nlog = _NO_LOG, _NO_LOG, np.zeros(2, np.int64)
+    else:
+        ev, contracts = buffers.take(B, n, k)
+        log, clog, nlog = buffers.log, buffers.clog, buffers.nlog
     counts = np.zeros((3, B), np.int64)
     granted = np.zeros(B, np.int64)
     _decisions(f["active"], f["hte"], f["ever_hte"], f["hte_left"], f["age"], f["hts"],
@@ -181,7 +223,7 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
                np.asarray(rules["hte_criteria"]["rd_intensity"], _F),
                _run_values(p, inc, policy, B),
                _constants(), stream_key_table(rs.roots, _DRAWS, rs.year), ev, contracts, counts,
-               granted)
+               granted, log, clog, nlog)
     z["patents_cum"] += granted
     events = dict(zip(EVENTS[:3], ev[:3], strict=True))
     events["tech_contract"] = contracts  # where the reference adds it
@@ -189,38 +231,50 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     return events, dict(zip(("hte_applications", "hte_new", "hte_lapsed"), counts, strict=True))
 
 
+_NO_LOG = np.zeros(0, np.int64)
+SPARSE = tuple(e for e in range(len(EVENTS)) if e not in DENSE)
+
+
+@nb.njit(cache=True)
+def _clear(ev, contracts, log, clog, nlog):
+    """Zero the sparse rows at the slots in log[:nlog[0]], and the contract cells at the slots
+    in clog[:nlog[1]] (slots as b * n + i of the arrays' own shape)."""
+    n = ev.shape[2]
+    for m in range(nlog[0]):
+        b, i = log[m] // n, log[m] % n
+        for r in SPARSE:
+            ev[r, b, i] = 0.0
+    for m in range(nlog[1]):
+        b, i = clog[m] // n, clog[m] % n
+        contracts[b, i, :] = 0.0
+
+
 _MEMO = 16  # price ratios remembered per run: firms share a handful of (price, base price)
 
 
-@nb.njit(cache=True, inline="always")
-def _price_response(ratio, e, memo):
-    """ratio ** e, remembered: pow is the costliest operation of the year and the ratios few.
-    memo[0, :-1] holds ratios, memo[1, :-1] their powers, memo[:, -1] (count, next slot)."""
-    if ratio == 1.0:
-        return 1.0  # pow(1, e) == 1 exactly
-    n = int(memo[0, -1])
-    for j in range(n):
-        if memo[0, j] == ratio:
-            return memo[1, j]
-    y = ratio ** e
-    k = int(memo[1, -1])
-    memo[0, k], memo[1, k] = ratio, y
-    memo[1, -1] = (k + 1) % _MEMO
-    memo[0, -1] = min(n + 1, _MEMO)
-    return y
-
-
+# Helpers called once per firm take and return scalars only: passing an array to a numba
+# function costs an atomic reference count in and out, which was a quarter of this kernel.
 @nb.njit(cache=True)
 def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0, award_last,
                pat_stock, pat_granted, rd1, rd2, mult, plat_reg, plat_nat, workstations,
                gazelle, unicorn, growth, sdr, strategic, bands, rd_intensity, P, consts, keys, ev,
-               contracts, counts, granted):
+               contracts, counts, granted, log, clog, nlog):
     B, n = active.shape
     K = contracts.shape[2]
-    memo = np.zeros((2, _MEMO + 1))
+    c = consts[0]
+    # ratio ** e, remembered per run (the elasticity differs): pow is the costliest operation
+    # of the year and the ratios few. memo[0] holds ratios, memo[1] their powers.
+    memo = np.zeros((2, _MEMO))
     for b in range(B):
-        q, c = P[b], consts[0]
-        memo[:, -1] = 0.0  # the memo is per run: the elasticity differs
+        q = P[b]
+        kr = (keys[K_PR, b], keys[K_PN, b], keys[K_WS, b], keys[K_WS_TYPE, b], keys[K_STD, b],
+              keys[K_STD_LEVEL, b], keys[K_TALENT, b], keys[K_OFF_AMOUNT, b], keys[K_OFF, b],
+              keys[K_BASE_AMOUNT, b], keys[K_BASE, b], keys[K_BT, b])
+        k_consider, k_review, k_push = keys[K_CONSIDER, b], keys[K_REVIEW, b], keys[K_PUSH, b]
+        k_inv, k_util, k_listing = keys[K_INV, b], keys[K_UTIL, b], keys[K_LISTING, b]
+        k_contract, k_amount = keys[K_CONTRACT, b], keys[K_AMOUNT, b]
+        n_memo = 0
+        next_memo = 0
         for i in range(n):
             act = active[b, i]
             due = hte[b, i] and left[b, i] <= 0
@@ -239,8 +293,21 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             r7m = q.r7 if reward < q.cap7 else 0.0
             price = 1.0 - tax * (1.0 + sd) - r7m * tax * sd
             p0 = price0[b, i] if price0[b, i] > 0 else price
-            desired = (kappa[b, i] * r * _price_response(price / p0, q.neg_el, memo)
-                       + q.mpc * award_last[b, i])
+            ratio = price / p0
+            if ratio == 1.0:
+                response = 1.0  # pow(1, e) == 1 exactly
+            else:
+                j = 0
+                while j < n_memo and memo[0, j] != ratio:
+                    j += 1
+                if j < n_memo:
+                    response = memo[1, j]
+                else:
+                    response = ratio ** q.neg_el
+                    memo[0, next_memo], memo[1, next_memo] = ratio, response
+                    next_memo = (next_memo + 1) % _MEMO
+                    n_memo = min(n_memo + 1, _MEMO)
+            desired = kappa[b, i] * r * response + q.mpc * award_last[b, i]
             x = rd[b, i] + q.speed * (desired - rd[b, i])
             x = max(x, 0.0)
             rd[b, i] = x
@@ -248,7 +315,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             passed = False
             basic = age[b, i] >= c.min_age and hts[b, i] >= c.min_share
             if basic and (not hte[b, i] or due) and (
-                    due or _hash_unit(keys[K_CONSIDER, b], i) < q.consider_p):
+                    due or _hash_unit(k_consider, i) < q.consider_p):
                 gap = max(rd_intensity[searchsorted_left(bands, r)] * r - x, 0.0)
                 sprice = 1.0 - c.t_std * (1.0 + sd)
                 benefit = q.gain * r * c.years + (0.0 if ever[b, i] else q.p6c)
@@ -260,11 +327,13 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
                     rd[b, i] = x + gap * (1.0 - q.relabel)
                     if no_ip:
                         pat_stock[b, i] += 1.0  # an acquired patent: owned, not granted
-                    passed = _hash_unit(keys[K_REVIEW, b], i) < (q.renew_p if due else q.pass_p)
+                    passed = _hash_unit(k_review, i) < (q.renew_p if due else q.pass_p)
+            sparse = False  # any event in a sparse row at this slot
             if passed and not hte[b, i]:
                 counts[1, b] += 1
                 if not ever[b, i]:
                     ev[E_CERT, b, i] = 1.0
+                    sparse = True
                 hte[b, i] = True
                 ever[b, i] = True
                 left[b, i] = c.years
@@ -278,10 +347,10 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             lam_util = q.per_util * rd1[b, i]
             total = lam_inv + lam_util
             if (total >= q.near_lo and total < q.mg and q.pays > 0
-                    and _hash_unit(keys[K_PUSH, b], i) < q.response):
+                    and _hash_unit(k_push, i) < q.response):
                 lam_util = lam_util + (q.mg - total)
-            inv = _poisson_one(_hash_unit(keys[K_INV, b], i), lam_inv, POISSON_EXACT_BELOW)
-            util = _poisson_one(_hash_unit(keys[K_UTIL, b], i), lam_util, POISSON_EXACT_BELOW)
+            inv = _poisson_one(_hash_unit(k_inv, i), lam_inv, POISSON_EXACT_BELOW)
+            util = _poisson_one(_hash_unit(k_util, i), lam_util, POISSON_EXACT_BELOW)
             ev[E_INV, b, i] = inv
             ev[E_UTIL, b, i] = util
             pat_stock[b, i] += inv + util
@@ -290,69 +359,102 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             # technology contracts
             rel = min(rd[b, i] / max(r, 1e-9) / q.med_int, 3.0)
             prob = q.prob0 * rel * q.price_term
+            signed = False
             for j in range(K):
-                if _hash_unit(keys[K_CONTRACT, b], i * K + j) < prob:
+                if _hash_unit(k_contract, i * K + j) < prob:
                     contracts[b, i, j] = q.c_med * np.exp(
-                        q.c_sig * _ndtri(_hash_unit(keys[K_AMOUNT, b], i * K + j)))
+                        q.c_sig * _ndtri(_hash_unit(k_amount, i * K + j)))
+                    signed = True
+            if signed:
+                if nlog[1] < clog.size:
+                    clog[nlog[1]] = b * n + i
+                nlog[1] += 1
             # recognitions
-            _recognitions(q, keys, b, i, hte[b, i], r >= q.large, strategic[s], rd[b, i],
-                          plat_reg[b, i], ev)
-            plat_reg[b, i] += np.int16(ev[E_PR, b, i])
-            plat_nat[b, i] += np.int16(ev[E_PN, b, i])
-            workstations[b, i] += np.int16(ev[E_ACA, b, i] + ev[E_POST, b, i])
+            pr, pn, ws, std, talent, off, base, bt = _recognitions(
+                q, kr, i, hte[b, i], r >= q.large, strategic[s], rd[b, i], plat_reg[b, i])
+            if pr:
+                ev[E_PR, b, i] = 1.0
+                plat_reg[b, i] += np.int16(1)
+            if pn:
+                ev[E_PN, b, i] = 1.0
+                plat_nat[b, i] += np.int16(1)
+            if ws >= 0:
+                ev[ws, b, i] = 1.0
+                if ws != E_PPB:
+                    workstations[b, i] += np.int16(1)
+            if std >= 0:
+                ev[std, b, i] = 1.0
+            if talent:
+                ev[E_TALENT, b, i] = 1.0
+            if off > 0.0:
+                ev[E_OFF, b, i] = off
+            if base > 0.0:
+                ev[E_BASE, b, i] = base
+            if bt:
+                ev[E_BT, b, i] = 1.0
             # the R&D super-deduction: tax saved that year, the base of P7
             ev[E_SD, b, i] = (c.t_hte if hte[b, i] else c.t_std) * sd * rd[b, i]
             # listings on last year's growth
-            _listing(q, c, keys, b, i, age[b, i], r, growth[b, i], gazelle, unicorn, ev)
+            new_g, new_u = _listing(q, c, k_listing, i, age[b, i], r, growth[b, i],
+                                    gazelle[b, i], unicorn[b, i])
+            if new_g:
+                gazelle[b, i] = True
+                ev[E_GAZ, b, i] = 1.0
+            if new_u:
+                unicorn[b, i] = True
+                ev[E_UNI, b, i] = 1.0
+            if (sparse or pr or pn or ws >= 0 or std >= 0 or talent or off > 0.0 or base > 0.0
+                    or bt or new_g or new_u):
+                if nlog[0] < log.size:
+                    log[nlog[0]] = b * n + i
+                nlog[0] += 1
 
 
 @nb.njit(cache=True, inline="always")
-def _recognitions(q, keys, b, i, hte, big, strategic, rd, plat_reg, ev):
-    if rd >= q.pmin and _hash_unit(keys[K_PR, b], i) < q.thr_pr:
-        ev[E_PR, b, i] = 1.0
-    if plat_reg > 0 and _hash_unit(keys[K_PN, b], i) < q.thr_pn:
-        ev[E_PN, b, i] = 1.0
+def _recognitions(q, kr, i, hte, big, strategic, rd, plat_reg):
+    """The year's recognitions of one firm: (regional platform, national platform,
+    workstation row or -1, standard row or -1, talent, off-site R&D investment or 0,
+    industrialization base investment or 0, breakthrough); keys `kr` in K_PR .. K_BT order."""
+    pr = rd >= q.pmin and _hash_unit(kr[0], i) < q.thr_pr
+    pn = plat_reg > 0 and _hash_unit(kr[1], i) < q.thr_pn
+    ws, std, talent = -1, -1, False
     if hte:
-        if _hash_unit(keys[K_WS, b], i) < q.thr_ws:
-            u2 = _hash_unit(keys[K_WS_TYPE, b], i)
-            ev[E_ACA if u2 < q.aca else E_PPB if u2 < q.acapb else E_POST, b, i] = 1.0
-        if _hash_unit(keys[K_STD, b], i) < q.thr_std:
-            u2 = _hash_unit(keys[K_STD_LEVEL, b], i)
-            ev[E_STD_N if u2 < q.sn else E_STD_I if u2 < q.snsi else E_STD_L, b, i] = 1.0
-        if _hash_unit(keys[K_TALENT, b], i) < q.thr_talent:
-            ev[E_TALENT, b, i] = 1.0
+        if _hash_unit(kr[2], i) < q.thr_ws:
+            u2 = _hash_unit(kr[3], i)
+            ws = E_ACA if u2 < q.aca else E_PPB if u2 < q.acapb else E_POST
+        if _hash_unit(kr[4], i) < q.thr_std:
+            u2 = _hash_unit(kr[5], i)
+            std = E_STD_N if u2 < q.sn else E_STD_I if u2 < q.snsi else E_STD_L
+        talent = _hash_unit(kr[6], i) < q.thr_talent
+    off, base = 0.0, 0.0
     if big:
-        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(keys[K_OFF_AMOUNT, b], i)))
+        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(kr[7], i)))
         if q.rate11 > 0 and inv >= q.p11_lo and inv < q.p11_min:
             inv = q.p11_min
         exp11 = min(q.rate11 * inv, q.cap11) if inv >= q.p11_min else 0.0
-        if _hash_unit(keys[K_OFF, b], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
-            ev[E_OFF, b, i] = inv
+        if _hash_unit(kr[8], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
+            off = inv
         if strategic:
-            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(keys[K_BASE_AMOUNT, b], i)))
+            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(kr[9], i)))
             exp5 = min(q.rate5 * binv, q.cap5)
-            if (_hash_unit(keys[K_BASE, b], i)
-                    < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost))):
-                ev[E_BASE, b, i] = binv
-    if rd >= q.bt_min and _hash_unit(keys[K_BT, b], i) < q.thr_bt:
-        ev[E_BT, b, i] = 1.0
+            if _hash_unit(kr[10], i) < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost)):
+                base = binv
+    bt = rd >= q.bt_min and _hash_unit(kr[11], i) < q.thr_bt
+    return pr, pn, ws, std, talent, off, base, bt
 
 
 @nb.njit(cache=True, inline="always")
-def _listing(q, c, keys, b, i, age, r, g, gazelle, unicorn, ev):
+def _listing(q, c, key, i, age, r, g, gazelle, unicorn):
+    """Whether a firm is newly listed as a gazelle, as a unicorn, on last year's growth."""
     crit = age <= c.gz_age and ((r >= c.lo and r < c.mid and g >= c.min_g0)
                                 or (r >= c.mid and r < c.hi and g >= c.min_g1))
     uni = age <= c.uc_age and r * q.mult >= c.min_val
-    new_g = crit and not gazelle[b, i]
-    new_u = uni and not unicorn[b, i]
+    new_g = crit and not gazelle
+    new_u = uni and not unicorn
     if new_g or new_u:
-        u = _hash_unit(keys[K_LISTING, b], i)
-        if new_g and u < q.list_prob:
-            gazelle[b, i] = True
-            ev[E_GAZ, b, i] = 1.0
-        if new_u and u < q.list_prob:
-            unicorn[b, i] = True
-            ev[E_UNI, b, i] = 1.0
+        u = _hash_unit(key, i)
+        return new_g and u < q.list_prob, new_u and u < q.list_prob
+    return False, False
 
 
 # -- the end of the year ----------------------------------------------------------------------

@@ -10,8 +10,9 @@ process, on one core, for both; the 1,000-replication run is timed on one proces
 --workers` or the dashboard use them.
 
 Prints agent-years per second for each (an agent-year = one active firm in one year),
-peak memory, and as its last lines `speedup=` (batch over Mesa, at equal replications) and
-`floor_ratio=` (batch time over the streaming floor).
+where the batch engine's time goes (its phases, timed by wrapping the functions the yearly loop
+calls), peak memory, and as its last lines `speedup=` (batch over Mesa, at equal
+replications) and `floor_ratio=` (batch time over the streaming floor).
 
     python benchmarks/engines.py [--replications 100] [--big 1000] [--workers 2]
 """
@@ -19,9 +20,11 @@ peak memory, and as its last lines `speedup=` (batch over Mesa, at equal replica
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import resource
 import time
+from collections import defaultdict
 
 import numpy as np
 from mesa.batchrunner import batch_run
@@ -38,6 +41,48 @@ from model.state import FIRM_FIELDS
 def active_agent_years(result) -> float:
     """Active firm-years of a batch result (firms counted each year they are in the zone)."""
     return float(result.counts["firms"].sum()) if "firms" in result.counts else float("nan")
+
+
+# the phases of a batch: (module, function) as the yearly loop looks them up
+PHASES = {"2020 population": ("model.batch", "initial_state"),
+          "arrivals": ("model.dynamics", "place_arrivals"),
+          "firm decisions": ("model.behaviour.compiled", "firm_decisions"),
+          "institutes' contracts": ("model.behaviour.compiled", "sellers"),
+          "settlement": ("model.dynamics", "settle_year"),
+          "investment, growth, exit": ("model.behaviour.compiled", "close_year"),
+          "indicators": ("model.dynamics", "indicators")}
+
+
+def phase_times(run, repeats: int = 3) -> tuple[dict[str, float], float]:
+    """Seconds per phase of `run()` (best of `repeats`), and the whole run's."""
+    spent: dict[str, float] = defaultdict(float)
+    originals = []
+    for name, (mod, fn) in PHASES.items():
+        m = importlib.import_module(mod)
+        f = getattr(m, fn)
+
+        def timed(*a, _f=f, _name=name, **k):
+            t = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                spent[_name] += time.perf_counter() - t
+        originals.append((m, fn, f))
+        setattr(m, fn, timed)
+    best: dict[str, float] = {}
+    whole = float("inf")
+    try:
+        for _ in range(repeats):
+            spent.clear()
+            t = time.perf_counter()
+            run()
+            dt = time.perf_counter() - t
+            if dt < whole:
+                whole, best = dt, dict(spent)
+    finally:
+        for m, fn, f in originals:
+            setattr(m, fn, f)
+    return best, whole
 
 
 def peak_mb() -> float:
@@ -112,6 +157,12 @@ def main() -> None:
     print(f"the same on {a.workers} worker processes: {t_big_w:.2f} s "
           f"({active_agent_years(res_big) / t_big_w / 1e6:.3f} M agent-years/s; starting "
           f"the processes took {t_pool:.2f} s more, once per session)")
+    phases, whole = phase_times(lambda: run_batch(roots))
+    print(f"where the batch engine's time goes ({R} runs, {whole * 1e3:.0f} ms in all):")
+    for name, secs in sorted(phases.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<31}{secs * 1e3:7.1f} ms")
+    print(f"  {'the rest (Python, bookkeeping)':<31}"
+          f"{(whole - sum(phases.values())) * 1e3:7.1f} ms")
     print(f"peak memory: {peak_mb():.0f} MB")
     print(f"speedup={t_mesa / t_batch:.1f}")
     print(f"floor_ratio={t_batch / t_floor:.1f}")

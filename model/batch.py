@@ -7,6 +7,7 @@ seed it gives exactly what ParkModel gives.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -134,7 +135,15 @@ def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:
 
 
 def _run_job(job):
-    return _run(*job)
+    # Python's cyclic collector would walk every live object (~10^5 once mesa, pandas and
+    # scipy are imported) many times a job, for garbage the job does not make: ~5% of it
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(*job)
+    finally:
+        if was:
+            gc.enable()
 
 
 def _run(roots, p, on, policy, layout, t7, budget, observer=None, engine="compiled"):

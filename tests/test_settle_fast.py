@@ -21,7 +21,7 @@ from model.batch import replication_seeds, roots_from_seeds, run_batch
 from model.budget import Budget, BudgetLine
 from model.numerics import pairwise_sum
 from model.policy.dense import dense_awards
-from model.policy.dense_compiled import compiled_awards
+from model.policy.dense_compiled import compiled_awards, plan_awards
 from model.policy.spec import load_policy
 
 B = 6
@@ -178,3 +178,64 @@ def test_compiled_awards_match_dense_awards_on_random_events(seed):
             _bits(a.amount, np.asarray(b.amount, np.float64), f"{year} clause {a.clause}")
         _bits(h_fast, h_ref, f"{year} hist")
         assert any(np.any(a.amount > 0) for a in want) or year == 2026
+
+
+def _fixed_events(rng, pol, Bn, n):
+    """Fixed-amount events whose rows straddle the kernels' sparse walk (at most 16 non-zero
+    amounts, see dense_compiled._emit): per run, a density from all-zero to dense, plus NaN,
+    -0.0 and negative counts."""
+    dens = rng.choice([0.0, 0.004, 0.06, 0.12, 0.13, 0.2, 0.7], size=(Bn, 1))
+    ev = {}
+    for name in pol.events:
+        if name == "tech_contract":
+            continue
+        x = rng.poisson(2.0, (Bn, n)).astype(float) * (rng.random((Bn, n)) < dens)
+        x[rng.random((Bn, n)) < 0.01] = -0.0
+        ev[name] = x
+    ev["talent_introduced"][0, 3] = np.nan
+    ev["standard_local"][1, 5] = -1.0
+    return ev
+
+
+@pytest.mark.parametrize("case", ["default", "listed", "negative", "infinite", "nan"])
+def test_fixed_sparse_rows_match_dense_awards(case):
+    """The compiled claims and row totals are `dense_awards`' bits for rows on either side of
+    the sparse walk in one call, several triggers (once-per-unit flags among them), negative
+    values, and values for which a zero event does not give a zero amount (inf or NaN)."""
+    rng = np.random.default_rng(11)
+    Bn, n = 24, 203
+    pol = load_policy().with_switches(
+        p6ab_scope="settled_or_listed" if case != "default" else "settled_only")
+    if case == "negative":
+        pol = pol.with_param("P8b", "award_national", -3.0)
+        pol = pol.with_param("P1", "award", rng.uniform(-5, 5, (Bn, 1)))
+    if case == "infinite":
+        pol = pol.with_param("P9a", "award_regional", np.inf)
+        pol = pol.with_param("P6a", "award", np.where(rng.random((Bn, 1)) < 0.5, np.inf, 7.0))
+    if case == "nan":
+        pol = pol.with_param("P8b", "award_local", np.nan)
+    ev = _fixed_events(rng, pol, Bn, n)
+    on = (rng.random((Bn, 1)) < 0.8).astype(float)
+    once = [cid for cid, c in pol.clauses.items()
+            if any(t.once_per_unit for t in c.triggers) or c.formula == "patent_threshold"]
+    h0 = {cid: rng.random((Bn, n)) < 0.05 for cid in once}
+    for year in (2020, 2021):
+        h_ref, h_fast = copy.deepcopy(h0), copy.deepcopy(h0)
+        with np.errstate(invalid="ignore"):  # inf × 0 in the reference, on purpose
+            want = dense_awards(pol, year, ev, on, h_ref)
+        jobs = plan_awards(pol, year, ev, on, h_fast)
+        assert [(j.clause, j.kind, j.offset) for j in jobs] == \
+            [(a.clause, a.kind, a.offset) for a in want]
+        for job, ref in zip(jobs, want, strict=True):
+            amount, cs = np.zeros((Bn, job.width)), np.empty(Bn)
+            job.run(cs, out=amount)
+            ref = np.asarray(ref.amount, np.float64)
+            # a ±0 amount is skipped by every sink (x + 0.0 == x): signs of zero aside, bits
+            where = f"{case} {year} clause {job.clause}"
+            _bits(amount + 0.0, ref + 0.0, where)
+            _bits(cs + 0.0, ref.sum(1) + 0.0, f"{where} row totals")
+        _bits(h_fast, h_ref, f"{case} {year} hist")
+    # the rows straddle the sparse walk (16 non-zero amounts), and NaN amounts occur
+    per_row = np.count_nonzero(ev["standard_national"] + 0.0, axis=1)
+    assert (per_row <= 16).any() and (per_row > 16).any()
+    assert any(np.isnan(np.asarray(a.amount)).any() for a in want)

@@ -11,8 +11,9 @@ process, on one core, for both; the 1,000-replication run is timed on one proces
 
 Prints agent-years per second for each (an agent-year = one active firm in one year),
 where the batch engine's time goes (its phases, timed by wrapping the functions the yearly loop
-calls), peak memory, and as its last lines `speedup=` (batch over Mesa, at equal
-replications) and `floor_ratio=` (batch time over the streaming floor).
+calls), what the two firm kernels alone cost per agent-year on data in cache against what each
+target allows for the whole engine, peak memory, and as its last lines `speedup=` (batch over
+Mesa, at equal replications) and `floor_ratio=` (batch time over the streaming floor).
 
     python benchmarks/engines.py [--replications 100] [--big 1000] [--workers 2]
 """
@@ -83,6 +84,40 @@ def phase_times(run, repeats: int = 3) -> tuple[dict[str, float], float]:
         for m, fn, f in originals:
             setattr(m, fn, f)
     return best, whole
+
+
+def kernel_seconds(run, repeats: int = 5) -> float:
+    """Seconds the firm-decision and close kernels take over `run()`, each call re-timed on a
+    copy of its inputs (best of `repeats`), with nothing else between calls: the kernels' own
+    arithmetic on data in cache, a lower bound on what any implementation of these rules in
+    this form costs."""
+    from model.behaviour import compiled
+    calls = []
+    originals = {fn: getattr(compiled, fn) for fn in ("_decisions", "_close")}
+
+    def capture(fn):
+        def wrapped(*args):
+            calls.append((originals[fn], [a.copy() if isinstance(a, np.ndarray) else a
+                                          for a in args]))
+            return originals[fn](*args)
+        return wrapped
+    for fn in originals:
+        setattr(compiled, fn, capture(fn))
+    try:
+        run()
+    finally:
+        for fn, f in originals.items():
+            setattr(compiled, fn, f)
+    total = 0.0
+    for f, args in calls:
+        best = float("inf")
+        for _ in range(repeats):
+            fresh = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            t = time.perf_counter()
+            f(*fresh)
+            best = min(best, time.perf_counter() - t)
+        total += best
+    return total
 
 
 def peak_mb() -> float:
@@ -163,7 +198,15 @@ def main() -> None:
         print(f"  {name:<31}{secs * 1e3:7.1f} ms")
     print(f"  {'the rest (Python, bookkeeping)':<31}"
           f"{(whole - sum(phases.values())) * 1e3:7.1f} ms")
-    print(f"peak memory: {peak_mb():.0f} MB")
+    print(f"peak memory: {peak_mb():.0f} MB (before the kernels' inputs are captured below)")
+    t_kern = kernel_seconds(lambda: run_batch(roots))
+    ay_big = active_agent_years(res_big)
+    print(f"the two firm kernels alone, data in cache: {t_kern / ay * 1e9:.0f} ns per "
+          f"agent-year; the whole batch engine: {t_batch / ay * 1e9:.0f} ns. The targets allow, "
+          f"for everything: speedup 50 -> {t_mesa / 50 / ay * 1e9:.0f} ns; {a.big:,} "
+          f"replications + counterfactuals in 1 s on {a.workers} cores -> "
+          f"{a.workers / ay_big * 1e9:.0f} ns; floor_ratio 25 -> {25 * t_floor / ay * 1e9:.0f} ns")
+
     print(f"speedup={t_mesa / t_batch:.1f}")
     print(f"floor_ratio={t_batch / t_floor:.1f}")
 

@@ -240,11 +240,11 @@ def _clear(ev, contracts, log, clog, nlog):
     """Zero the sparse rows at the slots in log[:nlog[0]], and the contract cells at the slots
     in clog[:nlog[1]] (slots as b * n + i of the arrays' own shape)."""
     n = ev.shape[2]
-    for m in range(nlog[0]):
+    for m in range(min(nlog[0], log.size)):
         b, i = log[m] // n, log[m] % n
         for r in SPARSE:
             ev[r, b, i] = 0.0
-    for m in range(nlog[1]):
+    for m in range(min(nlog[1], clog.size)):
         b, i = clog[m] // n, clog[m] % n
         contracts[b, i, :] = 0.0
 

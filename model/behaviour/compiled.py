@@ -268,8 +268,8 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
     for b in range(B):
         q = P[b]
         kr = (keys[K_PR, b], keys[K_PN, b], keys[K_WS, b], keys[K_WS_TYPE, b], keys[K_STD, b],
-              keys[K_STD_LEVEL, b], keys[K_TALENT, b], keys[K_OFF_AMOUNT, b], keys[K_OFF, b],
-              keys[K_BASE_AMOUNT, b], keys[K_BASE, b], keys[K_BT, b])
+              keys[K_STD_LEVEL, b], keys[K_OFF_AMOUNT, b], keys[K_OFF, b],
+              keys[K_BASE_AMOUNT, b], keys[K_BASE, b], keys[K_TALENT, b], keys[K_BT, b])
         k_consider, k_review, k_push = keys[K_CONSIDER, b], keys[K_REVIEW, b], keys[K_PUSH, b]
         k_inv, k_util, k_listing = keys[K_INV, b], keys[K_UTIL, b], keys[K_LISTING, b]
         k_contract, k_amount = keys[K_CONTRACT, b], keys[K_AMOUNT, b]
@@ -414,32 +414,34 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
 def _recognitions(q, kr, i, hte, big, strategic, rd, plat_reg):
     """The year's recognitions of one firm: (regional platform, national platform,
     workstation row or -1, standard row or -1, talent, off-site R&D investment or 0,
-    industrialization base investment or 0, breakthrough); keys `kr` in K_PR .. K_BT order."""
+    industrialization base investment or 0, breakthrough); `kr` holds the keys of streams
+    K_PR .. K_BT in that order, so stream K_X is kr[K_X - K_PR]."""
     pr = rd >= q.pmin and _hash_unit(kr[0], i) < q.thr_pr
-    pn = plat_reg > 0 and _hash_unit(kr[1], i) < q.thr_pn
+    pn = plat_reg > 0 and _hash_unit(kr[K_PN - K_PR], i) < q.thr_pn
     ws, std, talent = -1, -1, False
     if hte:
-        if _hash_unit(kr[2], i) < q.thr_ws:
-            u2 = _hash_unit(kr[3], i)
+        if _hash_unit(kr[K_WS - K_PR], i) < q.thr_ws:
+            u2 = _hash_unit(kr[K_WS_TYPE - K_PR], i)
             ws = E_ACA if u2 < q.aca else E_PPB if u2 < q.acapb else E_POST
-        if _hash_unit(kr[4], i) < q.thr_std:
-            u2 = _hash_unit(kr[5], i)
+        if _hash_unit(kr[K_STD - K_PR], i) < q.thr_std:
+            u2 = _hash_unit(kr[K_STD_LEVEL - K_PR], i)
             std = E_STD_N if u2 < q.sn else E_STD_I if u2 < q.snsi else E_STD_L
-        talent = _hash_unit(kr[6], i) < q.thr_talent
+        talent = _hash_unit(kr[K_TALENT - K_PR], i) < q.thr_talent
     off, base = 0.0, 0.0
     if big:
-        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(kr[7], i)))
+        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(kr[K_OFF_AMOUNT - K_PR], i)))
         if q.rate11 > 0 and inv >= q.p11_lo and inv < q.p11_min:
             inv = q.p11_min
         exp11 = min(q.rate11 * inv, q.cap11) if inv >= q.p11_min else 0.0
-        if _hash_unit(kr[8], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
+        if _hash_unit(kr[K_OFF - K_PR], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
             off = inv
         if strategic:
-            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(kr[9], i)))
+            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(kr[K_BASE_AMOUNT - K_PR], i)))
             exp5 = min(q.rate5 * binv, q.cap5)
-            if _hash_unit(kr[10], i) < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost)):
+            if (_hash_unit(kr[K_BASE - K_PR], i)
+                    < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost))):
                 base = binv
-    bt = rd >= q.bt_min and _hash_unit(kr[11], i) < q.thr_bt
+    bt = rd >= q.bt_min and _hash_unit(kr[K_BT - K_PR], i) < q.thr_bt
     return pr, pn, ws, std, talent, off, base, bt
 
 

@@ -11,6 +11,7 @@ hold the kernel to, bit for bit.
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numba as nb
@@ -34,6 +35,7 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+@functools.lru_cache(maxsize=4096)  # a few dozen decisions × years, asked for every year
 def _tag(decision: str, year: int) -> np.uint64:
     return np.uint64((zlib.crc32(decision.encode()) << 16) ^ (year & 0xFFFF))
 
@@ -188,8 +190,14 @@ def stream_keys(roots: np.ndarray, decision: str, year: int) -> np.ndarray:
 def stream_key_table(roots: np.ndarray, decisions, year: int) -> np.ndarray:
     """Keys (K, B) of K decisions' streams in `year`: row k is `stream_keys(roots, d_k, year)`;
     the kernels take their draws' keys this way."""
-    tags = np.array([_tag(d, year) for d in decisions], np.uint64)
-    return _keys_table(np.ascontiguousarray(roots, np.uint64), tags)
+    return _keys_table(np.ascontiguousarray(roots, np.uint64), _tags(tuple(decisions), year))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tags(decisions: tuple[str, ...], year: int) -> np.ndarray:
+    out = np.array([_tag(d, year) for d in decisions], np.uint64)
+    out.flags.writeable = False  # shared by every call that asks for the same streams
+    return out
 
 
 def root_key(rng: np.random.Generator) -> np.uint64:

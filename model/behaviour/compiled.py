@@ -168,8 +168,8 @@ class EventBuffers:
     them afresh each year (np.zeros) cost a tenth of the batch's time. Instead the kernel logs
     the slots where it writes in the sparse rows (and contracts), and the next year clears just
     those slots and the rows written for every firm. A slot is logged at most once, so the log
-    cannot overflow. Only for callers that drop a year's events once it is
-    settled: ParkModel's ledger and the observers that keep events get fresh arrays.
+    cannot overflow. Only for callers that drop a year's events once it is settled:
+    ParkModel's ledger and the observers that keep events get fresh arrays.
     """
 
     def __init__(self, B: int, width: int, k: int) -> None:

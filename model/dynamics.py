@@ -92,9 +92,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     # firms: R&D, HTE status, patents, contracts, recognitions, listings
     if fast:
         if ctx.events_buffer is None and not ctx.keep_events:
-            last = L.years[-1]
-            ctx.events_buffer = compiled.EventBuffers(B, L.entry_start(last) + L.block,
-                                                      int(p["contract_slots"]))
+            ctx.events_buffer = compiled.EventBuffers(B, L.n_firms, int(p["contract_slots"]))
         ev, counts = compiled.firm_decisions(st.f, z, p, inc, rs, year, policy,
                                              ctx.events_buffer)
     else:

@@ -46,19 +46,30 @@ def indicators_reference(st: State, t7_count_from: str | None = None) -> dict[st
     rev = np.where(a, f["revenue"], 0.0)
     va = rev * rules["va"][f["sector"]]
     strategic = rules["strategic_mask"][f["sector"]]
-    t7 = _t7(z, t7_count_from)
-    return {
+    return _in_order({
         "T1": (a & f["hte"]).sum(1).astype(np.float64),
         "T2": (va * f["hts"]).sum(1) / np.maximum(va.sum(1), 1e-12),
         "T3": (rev * strategic).sum(1) / np.maximum(rev.sum(1), 1e-12),
-        "T4": (z["alliances_base"] + i["alliances"].sum(1)).astype(np.float64),
         "T5": (np.where(a, f["platforms_reg"] + f["platforms_nat"], 0).sum(1)
                + i["keylabs"].sum(1)).astype(np.float64),
         "T6": np.where(a, f["workstations"], 0).sum(1).astype(np.float64),
-        "T7": t7.astype(np.float64),
+        **_zone_indicators(i, z, t7_count_from),
+    })
+
+
+def _zone_indicators(i: dict, z: dict, t7_count_from: str | None) -> dict[str, np.ndarray]:
+    """The indicators that sum over no firm (alliances, patents, incubators, bases): one
+    statement for both versions of `indicators`."""
+    return {
+        "T4": (z["alliances_base"] + i["alliances"].sum(1)).astype(np.float64),
+        "T7": _t7(z, t7_count_from).astype(np.float64),
         "T8": z["offshore_incubators"].astype(np.float64),
         "T9": z["intl_bases"].astype(np.float64),
     }
+
+
+def _in_order(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {t: values[t] for t in TARGET_IDS}
 
 
 @nb.njit(cache=True)
@@ -107,17 +118,14 @@ def indicators(st: State, t7_count_from: str | None = None) -> dict[str, np.ndar
     fs, ns = _firm_sums(f["active"], f["revenue"], f["sector"], f["hts"], f["hte"],
                         f["platforms_reg"], f["platforms_nat"], f["workstations"], rules["va"],
                         rules["strategic_mask"].astype(np.float64))
-    return {
+    return _in_order({
         "T1": ns[0].astype(np.float64),
         "T2": fs[0] / np.maximum(fs[1], 1e-12),
         "T3": fs[2] / np.maximum(fs[3], 1e-12),
-        "T4": (z["alliances_base"] + i["alliances"].sum(1)).astype(np.float64),
         "T5": (ns[1] + i["keylabs"].sum(1)).astype(np.float64),
         "T6": ns[2].astype(np.float64),
-        "T7": _t7(z, t7_count_from).astype(np.float64),
-        "T8": z["offshore_incubators"].astype(np.float64),
-        "T9": z["intl_bases"].astype(np.float64),
-    }
+        **_zone_indicators(i, z, t7_count_from),
+    })
 
 
 def met(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

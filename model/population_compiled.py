@@ -95,18 +95,6 @@ def _top(s, m, out, buf):
 
 
 @nb.njit(cache=True, inline="always")
-def _first_at_or_above(cdf, u):
-    """The first k with not cdf[k] < u (cdf.size if none): the linear search
-    `while s < n and cdf[s] < u: s += 1`, without its branch, which a random u mispredicts."""
-    s = 0
-    below = True
-    for k in range(cdf.size):
-        below &= cdf[k] < u
-        s += below
-    return s
-
-
-@nb.njit(cache=True, inline="always")
 def _normals(key, start, n, out):
     """out[:n] = the normals of slots start .. start + n - 1 (one tight loop: it pipelines)."""
     for j in range(n):
@@ -164,7 +152,7 @@ def populate(keys, run, n0, n_large, cdf, strategic_mask, traditional, min_hts, 
             _normals(keys[k, b], 0, n0, z[d])
         # sectors (the first n_large slots: the large traditional firms), raw revenue
         for i in range(n0):
-            s = _first_at_or_above(cdf, _hash_unit(keys[P_SECTOR, b], i))
+            s = searchsorted_left(cdf, _hash_unit(keys[P_SECTOR, b], i))
             sector[i] = traditional if i < n_large else min(s, n_sec - 1)
             active = i < r.n_firms
             raw[i] = np.exp(r.sigma_rev * z[0, i]) if active else 0.0
@@ -275,7 +263,7 @@ def place_block(keys, run, starts, caps, sub_cdf, strategic_ids, strategic_mask,
                 # relocations and settlers are never traditional
                 u = _hash_unit(keys[A_SECTOR, b], i)
                 u2 = _hash_unit(keys[A_SUBSECTOR, b], i)
-                s = _first_at_or_above(sub_cdf, u2)
+                s = searchsorted_left(sub_cdf, u2)
                 sec = strategic_ids[min(s, n_ids - 1)] if u < r.share_hitech else traditional
                 if blk > 0 and sec == traditional:
                     sec = 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model import mathfn as mf
 from model.behaviour import carriers, compiled, enterprise, institute, investor
 from model.behaviour.incentives import Incentives
 from model.layout import Layout
@@ -203,7 +204,7 @@ def _close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: n
     # copies: step_year writes each array back into its own slots, and an array held under
     # two names would be written back twice (rd_prev2 used to end the year equal to rd)
     f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"].copy(), f["rd"].copy()
-    e = np.exp(g)
+    e = mf.exp(g)
     f["revenue"] = f["revenue"] * e
     f["growth_last"] = e - 1.0
     f["invested_last"] = amount

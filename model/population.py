@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import mathfn as mf
 from model import population_compiled as pc
 from model import rng
 from model.behaviour import enterprise, entry
@@ -60,8 +61,8 @@ def draw_firms(st: State, p: dict, slots: slice, year: int, sector: np.ndarray,
     z_eff = rng.normal(st.roots, f"{tag}_effort", year, n, slots.start)
     med = np.where(strategic, col(p, "rd_intensity_median_hitech"),
                    col(p, "rd_intensity_median_traditional"))
-    intensity = np.minimum(med * np.exp(col(p, "rd_intensity_sigma") * z_rd), 0.3)
-    revenue = np.exp(log_revenue)
+    intensity = np.minimum(med * mf.exp(col(p, "rd_intensity_sigma") * z_rd), 0.3)
+    revenue = mf.exp(log_revenue)
     f["sector"][:, slots] = sector
     f["revenue"][:, slots] = revenue
     f["rd"][:, slots] = revenue * intensity
@@ -70,7 +71,7 @@ def draw_firms(st: State, p: dict, slots: slice, year: int, sector: np.ndarray,
     f["kappa"][:, slots] = intensity
     hts = np.clip(col(p, "hitech_product_share_hitech") + 0.15 * z_hts, 0.0, 1.0)
     f["hts"][:, slots] = np.where(strategic, hts, 0.0)
-    f["effort_mult"][:, slots] = np.exp(col(p, "effort_sigma") * z_eff)
+    f["effort_mult"][:, slots] = mf.exp(col(p, "effort_sigma") * z_eff)
     f["price0"][:, slots] = rd_price(tax_rate(False), super_deduction_rate(year - 1, sector))
     f["entry_year"][:, slots] = year
 
@@ -79,8 +80,8 @@ def _population_sizes(p: dict):
     """Firms and HTEs in 2020: the September 2018 facts grown at the registry's rates."""
     facts = population_facts()
     span = YEAR0 - facts["base_year"]
-    n_firms = np.rint(facts["firms_2018"] * (1 + col(p, "firm_growth_2018_2020")) ** span)
-    n_hte = np.rint(facts["hte_2018"] * (1 + col(p, "hte_growth_2018_2020")) ** span)
+    n_firms = np.rint(facts["firms_2018"] * mf.power(1 + col(p, "firm_growth_2018_2020"), span))
+    n_hte = np.rint(facts["hte_2018"] * mf.power(1 + col(p, "hte_growth_2018_2020"), span))
     return n_firms, n_hte
 
 
@@ -119,7 +120,7 @@ def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State
 
     # revenue: lognormal, scaled so the strategic and large-firm shares hold (assumptions)
     z = rng.normal(roots, "pop_revenue", YEAR0, N0)
-    raw = np.where(active, np.exp(col(p, "revenue_sigma") * z), 0.0)
+    raw = np.where(active, mf.exp(col(p, "revenue_sigma") * z), 0.0)
     large = slot < n_large
     total, sh_large, sh_str, sh_trad, norm = _revenue_shares(p, B)
     revenue = np.zeros((B, N0))
@@ -128,7 +129,7 @@ def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State
         m = mask & active
         denom = np.maximum((raw * m).sum(1, keepdims=True), 1e-12)
         revenue += np.where(m, raw / denom * share / norm * total, 0.0)
-    log_rev = np.log(np.maximum(revenue, 1e-6))
+    log_rev = mf.log(np.maximum(revenue, 1e-6))
     draw_firms(st, p, slice(0, N0), YEAR0, sector, log_rev, "pop")
     f = st.f
     f["active"][:, :N0] = active
@@ -197,7 +198,7 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     n, lost = entry.arrivals(rs, "entry_count", entry.expected_entry(p, n_active), L.entry)
     start = L.entry_start(year)
     sector = entry.entrant_sectors(p, inc, rs, L.entry, start)
-    log_rev = np.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+    log_rev = mf.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
         "entry_revenue", L.entry, start)
     fill(start, L.entry, n, "entry", sector, log_rev, ORIGINS.index("entrant"))
     st.z["lost_entrants"] += lost.astype(np.int32)
@@ -207,7 +208,7 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     start = L.reloc_start(year)
     sector = entry.entrant_sectors(p, inc, rs, L.reloc, start)
     sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
-    log_rev = np.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+    log_rev = mf.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
         "relocation_revenue", L.reloc, start)
     sl, live = fill(start, L.reloc, n, "reloc", sector, log_rev, ORIGINS.index("relocated_hte"))
     crit = rules["hte_criteria"]
@@ -237,8 +238,8 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     gz, uc = rules["gazelle"], rules["unicorn"]
     is_uni = (j[:, :L.settle] >= ng[:, None]) & (j[:, :L.settle] < (ng + nu)[:, None])
     u_rev = rs.u("settle_revenue", L.settle, start)
-    log_rev = np.where(is_uni, np.log(uc["min_valuation"] / col(p, "valuation_multiple")),
-                       np.log(gz["bands"][0]) + u_rev * np.log(gz["bands"][1] / gz["bands"][0]))
+    log_rev = np.where(is_uni, mf.log(uc["min_valuation"] / col(p, "valuation_multiple")),
+                       mf.log(gz["bands"][0]) + u_rev * mf.log(gz["bands"][1] / gz["bands"][0]))
     sl, live = fill(start, L.settle, ng + nu, "settle", sector, log_rev,
                     ORIGINS.index("settled_gazelle"))
     f["origin"][:, sl] = np.where(is_uni, ORIGINS.index("settled_unicorn"), f["origin"][:, sl])
@@ -317,10 +318,10 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
     g_rate, u_rate = entry.settle_rates(p, inc)
     run["lam_gazelle"], run["lam_unicorn"] = as_runs(g_rate, B), as_runs(u_rate, B)
     run["share_hitech"] = as_runs(entry.hitech_share(p, inc), B)
-    run["log_med_entry"] = as_runs(np.log(col(p, "entrant_revenue_median")), B)
-    run["log_med_reloc"] = as_runs(np.log(col(p, "relocated_revenue_median")), B)
+    run["log_med_entry"] = as_runs(mf.log(col(p, "entrant_revenue_median")), B)
+    run["log_med_reloc"] = as_runs(mf.log(col(p, "relocated_revenue_median")), B)
     run["sigma_rev"] = per_run(p, "revenue_sigma", B)
-    run["log_unicorn"] = as_runs(np.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
+    run["log_unicorn"] = as_runs(mf.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
     _draw_params(run, p, B)
     strategic_ids = np.flatnonzero(s["strategic_mask"])
     w = np.asarray(s["firm_shares"])[strategic_ids]
@@ -333,8 +334,8 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
         rng.stream_key_table(st.roots, pc.ARRIVAL_DRAWS, year), run,
         np.array([L.entry_start(year), L.reloc_start(year), L.settle_start(year)]),
         np.array([L.entry, L.reloc, L.settle]), np.cumsum(w) / w.sum(), strategic_ids,
-        s["strategic_mask"], s["traditional"], np.log(gz["bands"][0]),
-        np.log(gz["bands"][1] / gz["bands"][0]), crit["min_hitech_share"], bands, intensity,
+        s["strategic_mask"], s["traditional"], mf.log(gz["bands"][0]),
+        mf.log(gz["bands"][1] / gz["bands"][0]), crit["min_hitech_share"], bands, intensity,
         crit["validity_years"], float(crit["min_age_years"]), price,
         np.array([ORIGINS.index(o) for o in ("entrant", "relocated_hte", "settled_gazelle",
                                              "settled_unicorn")]),

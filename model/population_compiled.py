@@ -12,9 +12,12 @@ Per-run values (parameters, population sizes, revenue shares, logs of medians) a
 in NumPy by model.population exactly as the reference computes them and reach the kernels as
 one record per run; per-sector values (super-deduction, price of R&D) as small tables.
 
-numba's on-disk cache is keyed on this file only: after changing model.rng or model.numerics,
-delete the `__pycache__` folders (or touch this file); the bit-identity tests then fail
-rather than pass silently.
+Every exp and log is model.mathfn's (`exp1`, `log1`), the functions the reference calls as
+ufuncs, so both give the same bits on any CPU.
+
+numba's on-disk cache is keyed on this file only: after changing model.rng, model.numerics
+or model.mathfn, delete the `__pycache__` folders (or touch this file); the bit-identity
+tests then fail rather than pass silently.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from model.mathfn import exp1, log1
 from model.numerics import pairwise_sum, searchsorted_left
 from model.rng import POISSON_EXACT_BELOW, _hash_unit, _ndtri, _poisson_one
 
@@ -108,8 +112,8 @@ def _draw_firm(f_sector, f_revenue, f_rd, f_rd1, f_rd2, f_kappa, f_hts, f_effort
     """model.population.draw_firms for slot i of run b (z_*: its normals; price: its
     sector's price of R&D)."""
     med = r.med_hi if strategic else r.med_trad
-    intensity = min(med * np.exp(r.sigma_rd * z_rd), 0.3)
-    revenue = np.exp(log_rev)
+    intensity = min(med * exp1(r.sigma_rd * z_rd), 0.3)
+    revenue = exp1(log_rev)
     rd = revenue * intensity
     f_sector[b, i] = sector
     f_revenue[b, i] = revenue
@@ -118,7 +122,7 @@ def _draw_firm(f_sector, f_revenue, f_rd, f_rd1, f_rd2, f_kappa, f_hts, f_effort
     f_rd2[b, i] = rd
     f_kappa[b, i] = intensity
     f_hts[b, i] = min(max(r.hts_hi + 0.15 * z_hts, 0.0), 1.0) if strategic else 0.0
-    f_effort[b, i] = np.exp(r.sigma_eff * z_eff)
+    f_effort[b, i] = exp1(r.sigma_eff * z_eff)
     f_price0[b, i] = price
     f_entry_year[b, i] = year
     return intensity
@@ -155,7 +159,7 @@ def populate(keys, run, n0, n_large, cdf, strategic_mask, traditional, min_hts, 
             s = searchsorted_left(cdf, _hash_unit(keys[P_SECTOR, b], i))
             sector[i] = traditional if i < n_large else min(s, n_sec - 1)
             active = i < r.n_firms
-            raw[i] = np.exp(r.sigma_rev * z[0, i]) if active else 0.0
+            raw[i] = exp1(r.sigma_rev * z[0, i]) if active else 0.0
             cls[i] = -1 if not active else (
                 0 if i < n_large else (1 if strategic_mask[sector[i]] else 2))
         # revenue scaled to the shares of large, strategic and other firms
@@ -172,7 +176,7 @@ def populate(keys, run, n0, n_large, cdf, strategic_mask, traditional, min_hts, 
             strategic = strategic_mask[sector[i]]
             intensity = _draw_firm(f_sector, f_revenue, f_rd, f_rd1, f_rd2, f_kappa, f_hts,
                                    f_effort, f_price0, f_entry_year, b, i, sector[i],
-                                   np.log(max(rev[i], 1e-6)), strategic, r, z[1, i], z[2, i],
+                                   log1(max(rev[i], 1e-6)), strategic, r, z[1, i], z[2, i],
                                    z[3, i], price[0, sector[i]], year)
             f_active[b, i] = cls[i] >= 0
             f_age[b, i] = 1.0 + np.floor(_hash_unit(keys[P_AGE, b], i) * r.age_max)

@@ -6,7 +6,8 @@ contracts, recognitions, the super-deduction, listings); `close_year` does `_clo
 (investment, growth, exit, ageing). Both update the state in place and give the same bits:
 the same expressions in the same order, the same random numbers (a draw is a hash of its
 slot, so a kernel draws only where a decision needs one) and NumPy's summation order where a
-sum is taken (model.numerics).
+sum is taken (model.numerics), and model.mathfn's exp, log and power, the very functions the
+reference calls, so the bits do not depend on the CPU.
 
 The NumPy functions are what the model *is*: ParkModel runs them, the tests hold these
 kernels to them, and a change of behaviour is made there first, then here.
@@ -15,7 +16,7 @@ Per-run values (parameters, award values, thresholds) are computed in NumPy exac
 reference computes them and reach the kernels as one record per run.
 
 numba's on-disk cache (`cache=True`) is keyed on this file only: after changing a function
-the kernels inline from another module (model.rng, model.numerics), delete the
+the kernels inline from another module (model.rng, model.numerics, model.mathfn), delete the
 `__pycache__` folders (or touch this file), or the cached kernels keep the old code; the
 bit-identity tests then fail rather than pass silently.
 """
@@ -25,8 +26,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from model import mathfn as mf
 from model.behaviour.incentives import Incentives, salience
 from model.behaviour.investor import ANGEL_MAX_AGE, CAPITAL, WEIGHT_CLIP
+from model.mathfn import exp1, log1, power1
 from model.numerics import pairwise_sum, searchsorted_left
 from model.params.registry import as_runs, col, per_run
 from model.params.rules import load_rules, super_deduction_rate
@@ -128,8 +131,8 @@ def _run_values(p: dict, inc: Incentives, policy, B: int) -> np.ndarray:
         "near_lo": (1.0 - col(p, "threshold_bunching")) * min_grants, "mg": min_grants,
         "pays": inc.value("P8a", "award") > 0, "response": col(p, "patent_award_response"),
         "med_int": col(p, "rd_intensity_median_hitech"), "prob0": col(p, "contract_prob"),
-        "price_term": (1.0 - inc.rate_on("tech_contract"))
-        ** -col(p, "contract_price_elasticity"),
+        "price_term": mf.power(1.0 - inc.rate_on("tech_contract"),
+                               -col(p, "contract_price_elasticity")),
         "c_med": col(p, "contract_amount_median"), "c_sig": col(p, "contract_amount_sigma"),
         "large": col(p, "large_firm_revenue"), "pmin": col(p, "platform_min_rd"),
         "thr_pr": col(p, "platform_regional_prob")
@@ -303,7 +306,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
                 if j < n_memo:
                     response = memo[1, j]
                 else:
-                    response = ratio ** q.neg_el
+                    response = power1(ratio, q.neg_el)
                     memo[0, next_memo], memo[1, next_memo] = ratio, response
                     next_memo = (next_memo + 1) % _MEMO
                     n_memo = min(n_memo + 1, _MEMO)
@@ -362,7 +365,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rd, kappa, price0
             signed = False
             for j in range(K):
                 if _hash_unit(k_contract, i * K + j) < prob:
-                    contracts[b, i, j] = q.c_med * np.exp(
+                    contracts[b, i, j] = q.c_med * exp1(
                         q.c_sig * _ndtri(_hash_unit(k_amount, i * K + j)))
                     signed = True
             if signed:
@@ -429,14 +432,14 @@ def _recognitions(q, kr, i, hte, big, strategic, rd, plat_reg):
         talent = _hash_unit(kr[K_TALENT - K_PR], i) < q.thr_talent
     off, base = 0.0, 0.0
     if big:
-        inv = q.off_med * np.exp(q.off_sig * _ndtri(_hash_unit(kr[K_OFF_AMOUNT - K_PR], i)))
+        inv = q.off_med * exp1(q.off_sig * _ndtri(_hash_unit(kr[K_OFF_AMOUNT - K_PR], i)))
         if q.rate11 > 0 and inv >= q.p11_lo and inv < q.p11_min:
             inv = q.p11_min
         exp11 = min(q.rate11 * inv, q.cap11) if inv >= q.p11_min else 0.0
         if _hash_unit(kr[K_OFF - K_PR], i) < q.off_prob * (1.0 + q.sal * exp11 / (exp11 + q.cost)):
             off = inv
         if strategic:
-            binv = q.base_med * np.exp(0.5 * _ndtri(_hash_unit(kr[K_BASE_AMOUNT - K_PR], i)))
+            binv = q.base_med * exp1(0.5 * _ndtri(_hash_unit(kr[K_BASE_AMOUNT - K_PR], i)))
             exp5 = min(q.rate5 * binv, q.cap5)
             if (_hash_unit(kr[K_BASE - K_PR], i)
                     < q.base_prob * (1.0 + q.sal * exp5 / (exp5 + q.cost))):
@@ -499,7 +502,7 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
         for i in range(n):
             a = active[b, i]
             st = strategic[sector[b, i]]
-            w[i] = np.exp(min(max(q.wg * growth[b, i]
+            w[i] = exp1(min(max(q.wg * growth[b, i]
                                   + q.wr * min(rd[b, i] / max(rev[b, i], 1e-9), 0.3),
                                   -WEIGHT_CLIP), WEIGHT_CLIP)) if a else 0.0
             wk[0, i] = w[i] if a and age[b, i] <= c.angel_age else 0.0
@@ -522,11 +525,11 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
                         placed[b, k] += pk[k] / dv
                 # growth: sector trend, R&D, equity investment, noise
                 trend = q.g_hi if strategic[sector[b, i]] else q.g_trad
-                change = np.log(max(rd[b, i], 1e-6) / max(rd1[b, i], 1e-6))
+                change = log1(max(rd[b, i], 1e-6) / max(rd1[b, i], 1e-6))
                 g = (trend + q.el_g * min(max(change, -1.0), 1.0)
                      + q.boost * (1.0 if invested[b, i] > 0 else 0.0)
                      + q.gsd * _ndtri(_hash_unit(keys[C_GROWTH, b], i)))
-                e = np.exp(g)
+                e = exp1(g)
                 rev[b, i] = rev[b, i] * e
                 growth[b, i] = e - 1.0
             else:

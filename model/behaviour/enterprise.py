@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import mathfn as mf
 from model.behaviour.incentives import Incentives, salience
 from model.params.registry import col
 from model.params.rules import hte_rd_threshold, load_rules, super_deduction_rate
@@ -36,7 +37,7 @@ def decide_rd(f: dict, p: dict, inc: Incentives, year: int) -> np.ndarray:
     r7_marginal = np.where(reward < inc.cap("P7", "cap_per_unit_year"), r7, 0.0)
     price = rd_price(tax, sd, r7_marginal)
     price0 = np.where(f["price0"] > 0, f["price0"], price)
-    desired = (f["kappa"] * f["revenue"] * (price / price0) ** -col(p, "rd_price_elasticity")
+    desired = (f["kappa"] * f["revenue"] * mf.power(price / price0, -col(p, "rd_price_elasticity"))
                + col(p, "award_rd_mpc") * f["award_last"])
     rd = f["rd"] + col(p, "rd_adjust_speed") * (desired - f["rd"])
     return np.where(f["active"], np.maximum(rd, 0.0), 0.0)
@@ -109,13 +110,13 @@ def contracts(f: dict, p: dict, inc: Incentives, rs: Streams, k: int):
     rel = np.minimum(f["rd"] / np.maximum(f["revenue"], 1e-9)
                      / col(p, "rd_intensity_median_hitech"), 3.0)
     net_price = 1.0 - inc.rate_on("tech_contract")  # P4, plus any voucher a scenario adds
-    prob = col(p, "contract_prob") * rel * net_price ** -col(p, "contract_price_elasticity")
+    prob = col(p, "contract_prob") * rel * mf.power(net_price, -col(p, "contract_price_elasticity"))
     u = rs.u("contract", n * k).reshape(-1, n, k)
     z = rs.z("contract_amount", n * k).reshape(-1, n, k)
     has = f["active"][:, :, None] & (u < prob[:, :, None])
     med, sig = (np.expand_dims(col(p, k), -1) for k in ("contract_amount_median",
                                                          "contract_amount_sigma"))
-    return np.where(has, med * np.exp(sig * z), 0.0)
+    return np.where(has, med * mf.exp(sig * z), 0.0)
 
 
 def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np.ndarray]:
@@ -156,7 +157,7 @@ def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np
     ev["standard_local"] = std & (u2 >= sn + si)
 
     # off-site R&D (P11): investment near the minimum is raised to it when the award pays
-    inv = col(p, "offsite_investment_median") * np.exp(col(p, "revenue_sigma") * 0.5
+    inv = col(p, "offsite_investment_median") * mf.exp(col(p, "revenue_sigma") * 0.5
                                                        * rs.z("offsite_amount", n))
     p11_min = inc.cap("P11", "min_amount")
     rate11 = inc.value("P11", "rate")
@@ -166,7 +167,7 @@ def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np
     off = big & (rs.u("offsite", n) < col(p, "offsite_rd_prob") * salience(exp11, p))
     ev["offsite_rd_platform"] = np.where(off, inv, 0.0)
 
-    binv = col(p, "base_investment_median") * np.exp(0.5 * rs.z("base_amount", n))
+    binv = col(p, "base_investment_median") * mf.exp(0.5 * rs.z("base_amount", n))
     exp5 = np.minimum(inc.value("P5", "rate") * binv, inc.cap("P5", "cap_per_item"))
     base = big & s & (rs.u("industrialization_base", n)
                       < col(p, "industrialization_base_prob") * salience(exp5, p))
@@ -185,7 +186,7 @@ def grow(f: dict, p: dict, rs: Streams) -> np.ndarray:
     n = f["active"].shape[1]
     s = load_rules()["sectors"]["strategic_mask"][f["sector"]]
     trend = np.where(s, col(p, "growth_hitech"), col(p, "growth_traditional"))
-    rd_change = np.log(np.maximum(f["rd"], 1e-6) / np.maximum(f["rd_prev1"], 1e-6))
+    rd_change = mf.log(np.maximum(f["rd"], 1e-6) / np.maximum(f["rd_prev1"], 1e-6))
     g = (trend + col(p, "rd_productivity_elasticity") * np.clip(rd_change, -1.0, 1.0)
          + col(p, "investment_growth_boost") * (f["invested_last"] > 0)
          + col(p, "growth_sd") * rs.z("growth", n))

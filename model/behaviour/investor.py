@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import mathfn as mf
 from model.params.registry import col, per_run
 from model.params.rules import load_rules
 from model.rng import Streams
@@ -25,7 +26,7 @@ def invest(f: dict, p: dict, rs: Streams, followon_due: np.ndarray):
     n = f["active"].shape[1]
     act = f["active"]
     rd_int = f["rd"] / np.maximum(f["revenue"], 1e-9)
-    w = np.exp(np.clip(col(p, "screen_growth_weight") * f["growth_last"]
+    w = mf.exp(np.clip(col(p, "screen_growth_weight") * f["growth_last"]
                        + col(p, "screen_rd_weight") * np.minimum(rd_int, 0.3), -WEIGHT_CLIP,
                        WEIGHT_CLIP))
     strategic = load_rules()["sectors"]["strategic_mask"][f["sector"]]

@@ -47,9 +47,11 @@ class Fact:
         counts. Works on scalars and arrays."""
         import numpy as np
 
+        from model import mathfn as mf
+
         x = np.asarray(x, np.float64)
         if self.scale == "log":
-            gap = np.log(np.maximum(x, 1e-12)) - math.log(self.value)
+            gap = mf.log(np.maximum(x, 1e-12)) - mf.log(self.value)
         else:
             gap = x - self.value
         if self.compare == "above":
@@ -60,7 +62,10 @@ class Fact:
     def band(self) -> tuple[float, float]:
         """The observed value's tolerance band in the fact's unit."""
         if self.scale == "log":
-            lo, hi = self.value * math.exp(-self.tolerance), self.value * math.exp(self.tolerance)
+            from model import mathfn as mf
+
+            lo = float(self.value * mf.exp(-self.tolerance))
+            hi = float(self.value * mf.exp(self.tolerance))
         else:
             lo, hi = self.value - self.tolerance, self.value + self.tolerance
         return (lo, math.inf) if self.compare == "above" else (lo, hi)

@@ -71,7 +71,7 @@ def noise_table(mean: np.ndarray, var: np.ndarray, bsum: np.ndarray, R: int, out
         naive = float(np.mean(var[:, o]) / R)
         within = float(np.sum(var[:, o]) * (R - 1))
         rep_means = bsum[:, :, o].sum(axis=0) / n  # (R,)
-        rep_ss = n * float(np.sum((rep_means - rep_means.mean()) ** 2))
+        rep_ss = n * float(np.sum(np.square(rep_means - rep_means.mean())))
         inter = max(within - rep_ss, 0.0) / ((n - 1) * (R - 1))
         noise = inter / R
         share = noise / total

@@ -503,8 +503,8 @@ def _close(active, age, sector, hte, left, rd, rd1, rd2, rev, growth, invested, 
             a = active[b, i]
             st = strategic[sector[b, i]]
             w[i] = exp1(min(max(q.wg * growth[b, i]
-                                  + q.wr * min(rd[b, i] / max(rev[b, i], 1e-9), 0.3),
-                                  -WEIGHT_CLIP), WEIGHT_CLIP)) if a else 0.0
+                                + q.wr * min(rd[b, i] / max(rev[b, i], 1e-9), 0.3),
+                                -WEIGHT_CLIP), WEIGHT_CLIP)) if a else 0.0
             wk[0, i] = w[i] if a and age[b, i] <= c.angel_age else 0.0
             wk[1, i] = w[i] if a and st else 0.0
             wk[2, i] = w[i] if a and st else 0.0

@@ -26,8 +26,11 @@ in practice; subnormal results are rounded once.
   exactly (Dekker's product), so |y·log x| up to 745 still gives about 0.5 ulp.
 
 `exp`, `log` and `power` are NumPy ufuncs (numba `vectorize`) for the reference; kernels call
-the same scalar functions as `exp1`, `log1`, `power1` (inlined). A change here changes the
-numba cache keys of this file only: delete model/**/__pycache__ after editing it.
+the same scalar functions as `exp1`, `log1`, `power1`. Everything is inlined, the rare cases
+too: a call to another compiled function inside a kernel's loop stops numba from pruning the
+reference counts of the kernel's arrays (two atomic operations per array and iteration made
+the 2020 population kernel half as slow again). A change here changes the numba cache keys of
+this file only: delete model/**/__pycache__ after editing it.
 """
 
 from __future__ import annotations
@@ -166,7 +169,7 @@ def _exp_parts(x, xt):
     return t, T_LO[j] + t * p, e
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _exp_edge(x, xt):
     """exp(x + xt) where it may overflow or be subnormal, or for NaN."""
     if x != x:
@@ -233,7 +236,7 @@ def _log_core(ix, kbias):
     return s + (((t + rerr) + lo) + p)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _log_edge(x):
     """log x for x <= 0, subnormal, infinite or NaN."""
     if x != x:
@@ -295,7 +298,7 @@ def _log_dd(ix, kbias):
     return h, (s2 - h) + tail
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _power_edge(x, y):
     """x^y for every case the fast path leaves: zeros, infinities, NaN, x < 0, subnormal x,
     y = 0, |y| < 2^-64 or |y| >= 2^63 (C99 Annex F, as NumPy's power and math.pow)."""

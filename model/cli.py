@@ -328,6 +328,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (usage goes to --help): bad input is one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, t("error", "en", msg=f"{self.prog}: {message} (see {self.prog} --help)")
+                  + "\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; `--lang` works before or after the subcommand.
 
@@ -336,11 +344,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """
     names = {c.name for c in COMMANDS}
     wanted = next((a for a in argv if a in names), None) if argv is not None else None
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="parksim",
         description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
     parser.add_argument("--lang", choices=LANGS, default="en", help="output language")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=Parser)
     for c in COMMANDS:
         p = sub.add_parser(c.name, help=c.help, description=c.help)
         # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
@@ -376,7 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prev = signal.signal(signal.SIGTERM, _terminate)
     lang = "zh" if "zh" in argv and "--lang" in argv else "en"
     try:
-        args = build_parser(argv).parse_args(argv)
+        try:
+            args = build_parser(argv).parse_args(argv)
+        except SystemExit as e:  # --help (0), or a usage error already printed (2)
+            return e.code if isinstance(e.code, int) else 2
         lang = getattr(args, "lang", lang)
         return args._run(args)
     except InputError as e:

@@ -420,18 +420,7 @@ def prepare_folder(out: str | Path, kind: str, *, option: str = "--out",
                                  "a file it did not write; choose another folder",
                                  f"{p / rel} exists and is not in {MANIFEST}")
     else:
-        for d in _check_parent(p, option):
-            d.mkdir()
-            created.append(d)
-        try:
-            p.mkdir()
-        except OSError as e:
-            for d in reversed(created):
-                with contextlib.suppress(OSError):
-                    d.rmdir()
-            raise InputError(option, "path", "a folder that can be created",
-                             f"{p}: {e.strerror}") from None
-        created.append(p)
+        _make_folders([*_check_parent(p, option), p], created, option)
     for src in inputs:
         if src is None:
             continue
@@ -451,6 +440,22 @@ def prepare_folder(out: str | Path, kind: str, *, option: str = "--out",
         raise InputError(option, "path", "a folder you may write to",
                          f"{p}: {e.strerror}") from None
     return place
+
+
+def _make_folders(folders: Sequence[Path], created: list[Path], option: str) -> None:
+    """mkdir each folder in turn, recording it in `created`; on failure remove what was made
+    and refuse (a read-only file system, a full disk, a name the system does not take)."""
+    for d in folders:
+        try:
+            d.mkdir()
+        except OSError as e:
+            for made in reversed(created):
+                with contextlib.suppress(OSError):
+                    made.rmdir()
+            created.clear()
+            raise InputError(option, "path", "a place where a folder can be created",
+                             f"cannot create {d}: {e.strerror or e}") from None
+        created.append(d)
 
 
 def _clean_staging(folder: Path, option: str) -> None:
@@ -552,9 +557,7 @@ def prepare_file(out: str | Path, *, option: str = "--out", overwrite: bool = Fa
     missing = _check_parent(p, option)
     if missing and not create_parents:
         raise InputError(option, "path", "a file in an existing folder", str(missing[0]))
-    for d in missing:
-        d.mkdir()
-        place.created.append(d)
+    _make_folders(missing, place.created, option)
     for q in ins:
         if q == p:
             place.discard()

@@ -299,18 +299,17 @@ class OutputFolder:
         new = [f for f in _files_under(self.staging) if f not in RECORDS]
         for rel in new:  # declared `writes` were checked before the work; this holds for all
             dst = self.path / rel
-            if os.path.lexists(dst) and rel not in self.old:
+            if (os.path.lexists(dst) and (rel not in self.old or os.path.isdir(dst))) or (
+                    os.path.lexists(dst.parent) and not os.path.isdir(dst.parent)):
                 raise InputError(str(self.path), rel, "a file parksim wrote before (it would "
-                                 "be replaced); choose another folder", "a file parksim did "
-                                 "not write")
+                                 "be replaced); choose another folder", "something parksim "
+                                 "did not write")
         _atomic_json(self.path / JOURNAL, {"kind": self.kind, "pid": os.getpid(),
                                            "old": sorted(self.old), "new": new})
         (self.path / MANIFEST).unlink(missing_ok=True)
         for rel in new:
             dst = self.path / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            if dst.is_dir() and not dst.is_symlink():
-                shutil.rmtree(dst)  # a folder of ours where a file now goes
             os.replace(self.staging / rel, dst)
         for rel in sorted(self.old - set(new) - set(RECORDS)):
             if _in_store(rel, self.store):

@@ -57,6 +57,21 @@ def scenario(tmp_path: Path, body: str, name: str = "s.toml") -> Path:
     return p
 
 
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory) -> Path:
+    """One small `parksim run` output (R = 2, seed 3), copied by the tests that need one."""
+    out = tmp_path_factory.mktemp("earlier") / "res"
+    assert main(["run", str(BASE), "-R", "2", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def copy_of(folder: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copytree(folder, to)
+    return to
+
+
 @pytest.fixture
 def no_work(monkeypatch):
     """Make the simulation itself fail the test: refusals must come before any work."""
@@ -97,9 +112,8 @@ def test_out_at_an_existing_file_is_refused_not_renamed(tmp_path, capsys, no_wor
     assert f.read_text() == "mine"
 
 
-def test_rerun_replaces_only_parksims_own_files(tmp_path):
-    out = tmp_path / "res"
-    assert main(["run", str(BASE), "-R", "2", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+def test_rerun_replaces_only_parksims_own_files(tmp_path, earlier_run):
+    out = copy_of(earlier_run, tmp_path / "res")
     (out / "my_notes.md").write_text("kept")  # a user's note beside parksim's output
     first = json.loads((out / "run.json").read_text())
     assert first["kind"] == "run" and "summary.md" in first["files"]
@@ -107,6 +121,54 @@ def test_rerun_replaces_only_parksims_own_files(tmp_path):
     assert (out / "my_notes.md").read_text() == "kept"
     assert json.loads((out / "run.json").read_text())["root_seed"] == 4
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_commit_killed_halfway_is_flagged_and_repaired_by_the_next_run(tmp_path,
+                                                                          monkeypatch):
+    from model import outputs
+
+    out = tmp_path / "o"
+    place = outputs.prepare_folder(out, "compare", writes=("a.csv", "b.csv"))
+    for name in ("a.csv", "b.csv"):
+        (place.staging / name).write_text("old " + name)
+    place.commit({"kind": "compare"}, {})
+    place = outputs.prepare_folder(out, "compare", writes=("a.csv", "b.csv"))
+    for name in ("a.csv", "b.csv"):
+        (place.staging / name).write_text("new " + name)
+    real, moved = os.replace, []
+
+    def killed_after_one(src, dst):
+        if moved and str(dst).endswith(".csv"):
+            raise KeyboardInterrupt  # the process dies between two renames
+        moved.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(outputs.os, "replace", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        place.commit({"kind": "compare"}, {})
+    monkeypatch.setattr(outputs.os, "replace", real)
+    assert not (out / "run.json").exists()  # a mixed folder never claims to be complete
+    assert (out / outputs.JOURNAL).exists()
+    place = outputs.prepare_folder(out, "compare", writes=("a.csv", "b.csv"))  # recognised
+    for name in ("a.csv", "b.csv"):
+        (place.staging / name).write_text("newer " + name)
+    place.commit({"kind": "compare"}, {})
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv", "run.json",
+                                                     "run.local.json"]
+    assert (out / "b.csv").read_text() == "newer b.csv"
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next(tmp_path, earlier_run):
+    out = copy_of(earlier_run, tmp_path / "res")
+    dead = out / ".parksim-tmp-999999999-abc"
+    dead.mkdir()
+    (dead / "half.csv").write_text("x")
+    from model import outputs
+    from model.report.run_command import FILES
+
+    outputs.prepare_folder(out, "run", writes=FILES).discard()  # what `run` does first
+    assert not dead.exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in earlier_run.iterdir())
 
 
 def test_run_into_another_kind_of_parksim_folder_is_refused(tmp_path, capsys, no_work):
@@ -207,12 +269,33 @@ def test_nan_inf_and_huge_values_are_refused_at_the_door(tmp_path, capsys, no_wo
 
 
 # -- Found 5: spreadsheet formula injection -----------------------------------------------------
+EXTRA_CLAUSE = """[policy.extra_clauses.{cid}]
+item = 22
+kind = "grant"
+beneficiary = "enterprise"
+formula = "fixed"
+quote = "q"
+label = {{en = "voucher"}}
+trigger = {{en = "an HTE certified"}}
+triggers = [{{event = "hte_certified", param = "award"}}]
+params.award = {{value = 1.0, unit = "万元 one-off", label = "a", source = "assumption"}}
+"""
+
+
+def test_a_complete_extra_clause_with_a_plain_id_loads(tmp_path):
+    from model.scenario import load_scenario
+
+    sc = load_scenario(scenario(tmp_path, 'name = "ok"\n' + EXTRA_CLAUSE.format(cid="V1")))
+    assert "V1" in sc.policy.clause_ids  # so the refusal above is about the id alone
+
+
+
 @pytest.mark.parametrize("body,key", [
     ('name = "=HYPERLINK(\\"http://evil.example\\",\\"x\\")"\n', "name"),
     ('name = "+cmd"\n', "name"), ('name = "@SUM(A1)"\n', "name"),
     ('name = "\\tx"\n', "name"), ('name = "-x"\n', "name"),
-    ('name = "ok"\n[policy.extra_clauses."=HYPERLINK(1)"]\nitem = 1\n',
-     'policy.extra_clauses.=HYPERLINK(1)'),
+    ('name = "ok"\n' + EXTRA_CLAUSE.format(cid='"=HYPERLINK(1)"'),
+     "policy.extra_clauses.=HYPERLINK(1)"),
 ])
 def test_formula_names_and_clause_ids_are_refused(tmp_path, capsys, no_work, body, key):
     s = scenario(tmp_path, body)
@@ -280,7 +363,7 @@ def test_out_dot_works_in_an_empty_folder_and_is_refused_in_a_busy_one(tmp_path,
     monkeypatch.chdir(empty)
     assert main(["run", str(BASE), "-R", "2", "--out", ".", "--quiet"]) == 0
     assert (empty / "run.json").is_file() and (empty / "summary.md").is_file()
-    assert main(["run", str(BASE), "-R", "2", "--out", str(empty), "--quiet"]) == 0  # again
+    assert not [p for p in empty.iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize("bad", ["file", "below_file", "read_only"])
@@ -473,6 +556,7 @@ def test_workers_die_when_their_parent_is_killed_outright(tmp_path, command):
             ["sensitivity", "baseline", "--n", "256", "-R", "8", "--workers", "2"])
     proc = _start([*args, "--out", str(out), "--quiet"] if command == "run"
                   else [*args, "--out", str(out)], tmp_path)
+    workers: list[int] = []
     try:
         workers = _wait_for_workers(proc, 2)
         os.kill(proc.pid, signal.SIGKILL)
@@ -481,14 +565,14 @@ def test_workers_die_when_their_parent_is_killed_outright(tmp_path, command):
         while _alive(workers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _alive(workers) == [], "workers survived their parent"
-    finally:
-        for p in _alive([proc.pid, *_children(proc.pid)]):
+    finally:  # whatever survived (on the code before issue 13, the workers did)
+        for p in _alive([proc.pid, *_children(proc.pid), *workers]):
             os.kill(p, signal.SIGKILL)
 
 
-def test_ctrl_c_ends_with_one_line_and_status_130_leaving_the_old_results(tmp_path):
-    out = tmp_path / "o"
-    assert main(["run", str(BASE), "-R", "2", "--out", str(out), "--quiet"]) == 0
+def test_ctrl_c_ends_with_one_line_and_status_130_leaving_the_old_results(tmp_path,
+                                                                           earlier_run):
+    out = copy_of(earlier_run, tmp_path / "o")
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.local.json"}
     proc = _start(["run", str(BASE), "-R", "3000", "--workers", "2", "--chunk", "100",
                    "--out", str(out), "--quiet"], tmp_path)
@@ -608,6 +692,30 @@ def test_calibrate_never_defaults_to_the_shipped_posterior(capsys):
     assert "--out" in capsys.readouterr().err
 
 
+def test_dashboard_saves_replace_a_file_only_with_overwrite_and_never_the_base(tmp_path):
+    from model.dashboard import levers as lv
+    from model.errors import InputError
+    from model.scenario import load_scenario
+
+    base = load_scenario(BASE)
+    levers = lv.all_levers(base.policy, base.params, base.budget)
+    settings = {**lv.defaults(levers), "P6c.award": 45.0}
+    mine = tmp_path / "mine.toml"
+    mine.write_text("my own notes")
+    with pytest.raises(InputError, match="--overwrite"):
+        lv.save_scenario(settings, levers, base_path=BASE, out=mine, name="mine")
+    assert mine.read_text() == "my own notes"
+    lv.save_scenario(settings, levers, base_path=BASE, out=mine, name="mine", overwrite=True)
+    assert load_scenario(mine).policy.value("P6c", "award") == 45.0
+    copy = tmp_path / "base.toml"
+    copy.write_bytes(BASE.read_bytes())
+    with pytest.raises(InputError, match="input"):
+        lv.save_scenario(settings, levers, base_path=copy, out=copy, name="base",
+                         overwrite=True)
+    assert copy.read_bytes() == BASE.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.toml", "mine.toml"]
+
+
 # -- Found 11: the dashboard and its Host header -------------------------------------------------
 def test_dashboard_refuses_a_foreign_host_header():
     import urllib.error
@@ -632,10 +740,9 @@ def test_dashboard_refuses_a_foreign_host_header():
 
 
 # -- the run record --------------------------------------------------------------------------
-def test_run_json_is_identical_when_the_same_numbers_are_regenerated(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["run", str(BASE), "-R", "2", "--seed", "5", "--out", str(a), "--quiet"]) == 0
-    assert main(["run", str(BASE), "-R", "2", "--seed", "5", "--out", str(b), "--quiet",
+def test_run_json_is_identical_when_the_same_numbers_are_regenerated(tmp_path, earlier_run):
+    a, b = earlier_run, tmp_path / "b"
+    assert main(["run", str(BASE), "-R", "2", "--seed", "3", "--out", str(b), "--quiet",
                  "--workers", "1", "--chunk", "1"]) == 0
     for f in json.loads((a / "run.json").read_text())["files"] + ["run.json"]:
         assert (a / f).read_bytes() == (b / f).read_bytes(), f

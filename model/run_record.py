@@ -99,5 +99,7 @@ def local_record(extra: dict) -> dict:
         "command": command_line(),
         "python_executable": sys.executable,
     }
+    # HOOK: every command's volatile facts gather here; the CPU features NumPy and numba use
+    # join as one more entry (the lead adds `record["machine"] = dispatch_info()`).
     record.update(extra)
     return record

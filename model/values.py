@@ -24,6 +24,7 @@ MIN_YEAR, MAX_YEAR = 1949, 2100
 # Unit ids: whole numbers of at most 15 digits (ids of registers, credit codes' numeric part);
 # beyond that they would overflow the ledger's (unit, year) keys.
 MAX_UNIT_ID = 10**15 - 1
+MAX_NUMBER_TEXT = 40  # characters of a number in a CSV cell: no id or year is longer
 MAX_SEED = 2**63 - 1  # numpy's SeedSequence takes any non-negative integer; TOML's int64 limit
 MAX_WORKERS = 256  # processes; more than any machine parksim runs on has cores
 

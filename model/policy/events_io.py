@@ -32,7 +32,7 @@ def _int(text: str, file: str, row: int, col: str, what: str, lo: int, hi: int) 
     """A whole number in [lo, hi]; "2021.0" from a spreadsheet export is one too."""
     s = text.strip()
     v: int | None = None
-    if len(s) <= 40:  # longer digit strings are no id or year (and int() of them is slow)
+    if len(s) <= values.MAX_NUMBER_TEXT:  # a longer one is no id or year
         try:
             v = int(s)
         except ValueError:

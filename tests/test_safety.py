@@ -570,6 +570,38 @@ def test_workers_die_when_their_parent_is_killed_outright(tmp_path, command):
             os.kill(p, signal.SIGKILL)
 
 
+POOL_FROM_A_THREAD = """
+import threading, time
+from model.workers import process_pool
+pools = []
+t = threading.Thread(target=lambda: pools.append(process_pool(2)))
+t.start(); t.join()  # the thread that started the workers is gone (as the dashboard's is)
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_of_a_pool_started_by_another_thread_outlive_it_but_not_the_process():
+    proc = subprocess.Popen([sys.executable, "-c", POOL_FROM_A_THREAD], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    workers: list[int] = []
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        workers = [p for p in _children(proc.pid) if _is_pool_worker(p)]
+        assert len(workers) == 2
+        time.sleep(1.5)  # PR_SET_PDEATHSIG would have fired when the thread ended
+        assert _alive(workers) == workers, "workers died with the thread that started them"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _alive(workers) == [], "workers survived their parent"
+    finally:
+        for p in _alive([proc.pid, *workers]):
+            os.kill(p, signal.SIGKILL)
+
+
 def test_ctrl_c_ends_with_one_line_and_status_130_leaving_the_old_results(tmp_path,
                                                                            earlier_run):
     out = copy_of(earlier_run, tmp_path / "o")

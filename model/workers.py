@@ -7,7 +7,10 @@ under init, each finishing whatever queue it had. Every pool parksim starts now 
 
 - ignore SIGINT: Ctrl-C in a terminal reaches the whole process group, and the parent alone
   decides (one line, exit 130; `stop_pools` then ends the workers), so no worker prints a
-  KeyboardInterrupt traceback;
+  KeyboardInterrupt traceback. A worker is started with SIGINT blocked (the parent blocks it
+  while it spawns them, and a child inherits the mask), so a Ctrl-C that comes while it
+  still imports, before its initializer runs, cannot reach it either; the parent receives
+  its own Ctrl-C as soon as the spawning is done;
 - ask Linux to SIGKILL it when its parent dies (`prctl(PR_SET_PDEATHSIG)`), when the pool's
   processes were started by the main thread: the signal fires when the *thread* that started
   a process exits, so a pool started from another thread (the dashboard's) relies on
@@ -74,8 +77,24 @@ def process_pool(workers: int, *, start_now: bool = True) -> ProcessPoolExecutor
                              initargs=(os.getpid(), main and start_now))
     _POOLS.add(ex)
     if start_now:  # each submit starts one more process while none is idle yet
-        wait([ex.submit(_ready) for _ in range(workers)])
+        with _sigint_blocked(main):
+            ready = [ex.submit(_ready) for _ in range(workers)]
+        wait(ready)
     return ex
+
+
+@contextlib.contextmanager
+def _sigint_blocked(main: bool):
+    """Block SIGINT in this thread (the main one) while workers are spawned: they inherit the
+    mask; a Ctrl-C meanwhile stays pending and reaches this process right after."""
+    if not (main and hasattr(signal, "pthread_sigmask")):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def shared_pool(workers: int) -> ProcessPoolExecutor:
@@ -107,7 +126,9 @@ def stop_pools() -> None:
             for p in list((getattr(ex, "_processes", None) or {}).values()):
                 with contextlib.suppress(Exception):
                     p.kill()
-        with contextlib.suppress(Exception):
-            ex.shutdown(wait=False, cancel_futures=True)
+        with contextlib.suppress(Exception):  # the workers are gone: this returns at once,
+            # and waiting lets the pool's manager thread close its pipes before the
+            # interpreter's exit handler writes to them (a traceback otherwise, at random)
+            ex.shutdown(wait=True, cancel_futures=True)
         _POOLS.discard(ex)
         forget(ex)

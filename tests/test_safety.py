@@ -518,6 +518,20 @@ def _alive(pids: list[int]) -> list[int]:
     return out
 
 
+def _gone_within(pids: list[int], seconds: float) -> list[int]:
+    """The processes of `pids` still alive after up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while _alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _alive(pids)
+
+
+def _kill_parent_outright(proc: subprocess.Popen, workers: list[int]) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert _gone_within(workers, 20) == [], "workers survived their parent"
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "model.cli", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -559,12 +573,7 @@ def test_workers_die_when_their_parent_is_killed_outright(tmp_path, command):
     workers: list[int] = []
     try:
         workers = _wait_for_workers(proc, 2)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.monotonic() + 20
-        while _alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _alive(workers) == [], "workers survived their parent"
+        _kill_parent_outright(proc, workers)
     finally:  # whatever survived (on the code before issue 13, the workers did)
         for p in _alive([proc.pid, *_children(proc.pid), *workers]):
             os.kill(p, signal.SIGKILL)
@@ -591,12 +600,7 @@ def test_workers_of_a_pool_started_by_another_thread_outlive_it_but_not_the_proc
         assert len(workers) == 2
         time.sleep(1.5)  # PR_SET_PDEATHSIG would have fired when the thread ended
         assert _alive(workers) == workers, "workers died with the thread that started them"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.monotonic() + 10
-        while _alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _alive(workers) == [], "workers survived their parent"
+        _kill_parent_outright(proc, workers)
     finally:
         for p in _alive([proc.pid, *workers]):
             os.kill(p, signal.SIGKILL)
@@ -616,10 +620,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130_leaving_the_old_results(tmp_pa
     assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in err, err
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.local.json"}
     assert after == before  # consistent: the old results, no staging folder
-    deadline = time.monotonic() + 20
-    while _alive(workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _alive(workers) == []
+    assert _gone_within(workers, 20) == []
 
 
 # -- Found 10: smaller ones -------------------------------------------------------------------

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
@@ -44,6 +44,7 @@ def fuzz(n_key: str):
 
 # -- values ---------------------------------------------------------------------------------
 FLOATS = st.one_of(
+    st.sampled_from([0.0, 0.3, 1.0, 20.0, 150.0]),  # plausible values: the run must succeed
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0.0, -0.0, 1.0, 0.5, 1e308, -1e308, 5e-324, 1e8, 1e8 + 1, 20.0, -5.0]))
 INTS = st.one_of(st.integers(-10, 10), st.sampled_from([2**63 - 1, -(2**63), 10**30, 2020,
@@ -53,8 +54,8 @@ HOSTILE_TEXT = st.sampled_from([
     "", " ", "../../victim", "/tmp/x", "..", ".", "=HYPERLINK(\"http://evil.example\",\"x\")",
     "+1", "@SUM(A1)", "\tx", "\rx", "-x", "-5", "a/b", "a\\b", "基线", "x" * 300, "NUL\x00",
     "calibration", "sensitivity", "baseline", "results", "CON", "a b", "é"])
-NAMES = st.one_of(HOSTILE_TEXT, st.from_regex(r"[A-Za-z0-9_\-]{1,12}", fullmatch=True),
-                  st.text(max_size=20))
+NAMES = st.one_of(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,11}", fullmatch=True),
+                  HOSTILE_TEXT, st.text(max_size=20))
 
 
 def toml_value(v) -> str:
@@ -71,7 +72,7 @@ def toml_value(v) -> str:
 @st.composite
 def scenario_text(draw) -> bytes:
     """A scenario file: mostly well-formed TOML with hostile values, sometimes garbage."""
-    kind = draw(st.sampled_from(["toml"] * 8 + ["garbage", "gbk", "bom"]))
+    kind = draw(st.sampled_from(["toml"] * 12 + ["garbage", "gbk", "bom"]))
     if kind == "garbage":
         return draw(st.binary(max_size=200))
     lines = [f"extends = {json.dumps(str(BASE))}"]
@@ -83,8 +84,8 @@ def scenario_text(draw) -> bytes:
                                               "switch", "extra", "end"]), max_size=4,
                              unique=True))
     if "run" in sections:
-        lines += ["[run]", f"seed = {toml_value(draw(INTS))}",
-                  f"start = {toml_value(draw(st.one_of(INTS, FLOATS)))}"]
+        lines += ["[run]", f"seed = {toml_value(draw(st.one_of(st.integers(0, 99), INTS)))}",
+                  f"start = {toml_value(draw(st.one_of(st.just(2020), INTS, FLOATS)))}"]
     if "award" in sections or "rate" in sections:
         lines.append("[policy.clauses.P6c]")
         lines.append(f"award = {toml_value(draw(st.one_of(FLOATS, INTS, NAMES)))}")
@@ -92,12 +93,15 @@ def scenario_text(draw) -> bytes:
         lines += ["[policy.clauses.P4]", f"rate = {toml_value(draw(FLOATS))}"]
     if "budget" in sections:
         lines.append("[budget]")
-        if draw(st.booleans()):
+        if draw(st.integers(0, 3)):
             lines.append(f"total = {toml_value(draw(st.one_of(FLOATS, INTS)))}")
     if "param" in sections:
         lines += ["[parameters]", f"hte_pass_prob = {toml_value(draw(FLOATS))}"]
     if "switch" in sections:
         lines += ["[policy.switches]", f"p1_award = {toml_value(draw(FLOATS))}"]
+    if "budget" in sections and draw(st.booleans()):
+        lines.append(f"[budget.groups.{draw(st.sampled_from(['g', 'talent']))}]")
+        lines += ['clauses = ["P6c"]', f"limit = {toml_value(draw(FLOATS))}"]
     if "extra" in sections:
         cid = draw(NAMES)
         lines += [f"[policy.extra_clauses.{json.dumps(cid)}]", "item = 1", 'kind = "grant"',
@@ -201,12 +205,20 @@ def in_sandbox(files: dict[str, bytes], argv_of) -> None:
         before = snapshot(box, skip=out)
         watched = [snapshot(w) for w in WATCHED]
         code, err = run_cli(argv)
+        event(f"exit {code}")
         check_outcome(code, err, box, out)
         assert snapshot(box, skip=out) == before, "a file outside --out changed"
         assert [snapshot(w) for w in WATCHED] == watched, "the repository changed"
 
 
+EXAMPLE_EVENTS = (ROOT / "tests" / "cases" / "events_example.csv").read_bytes()
+GOOD_SCENARIO = (f'extends = {json.dumps(str(BASE))}\nname = "fz"\n[policy.clauses.P6c]\n'
+                 'award = 30.0\n[budget]\ntotal = 2000.0\n').encode()
+
+
 @fuzz("awards")
+@example(events=EXAMPLE_EVENTS, overwrite=False, existing=False)  # the success path, always
+@example(events=EXAMPLE_EVENTS, overwrite=True, existing=True)
 @given(events=events_text(), overwrite=st.booleans(), existing=st.booleans())
 def test_awards_on_hostile_events_files(events, overwrite, existing):
     files = {"ev.csv": events}
@@ -222,21 +234,22 @@ def test_awards_on_hostile_events_files(events, overwrite, existing):
 
 
 @fuzz("scenario")
+@example(scenario=GOOD_SCENARIO)
 @given(scenario=scenario_text())
 def test_hostile_scenarios_are_checked_whole_before_use(scenario):
     """Through `awards --scenario`, which validates the whole scenario (every section) and
     applies its policy, without the cost of a simulation."""
-    in_sandbox({"s.toml": scenario, "ev.csv": (ROOT / "tests" / "cases" /
-                                               "events_example.csv").read_bytes()},
+    in_sandbox({"s.toml": scenario, "ev.csv": EXAMPLE_EVENTS},
                lambda box: (["awards", str(box / "ev.csv"), "--scenario", str(box / "s.toml"),
-                             "--out", str(box / "out" / "l.csv")], box / "out" / "l.csv"))
+                             "--out", str(box / "l.csv")], box / "l.csv"))
 
 
 @fuzz("run")
+@example(scenario=GOOD_SCENARIO, reps="2", seed="7", budget_line="100")
 @given(scenario=scenario_text(),
-       reps=st.sampled_from(["-5", "0", "1", "2", "1000000000", str(10**30)]),
-       seed=st.sampled_from(["-1", "0", "7", str(2**63), str(2**63 - 1)]),
-       budget_line=st.sampled_from([None, "nan", "inf", "-1", "100", "1e300"]))
+       reps=st.sampled_from(["1", "2", "2", "-5", "0", "1000000000", str(10**30)]),
+       seed=st.sampled_from(["7", "0", str(2**63 - 1), "-1", str(2**63)]),
+       budget_line=st.sampled_from([None, None, "100", "nan", "inf", "-1", "1e300"]))
 def test_run_with_hostile_scenarios_and_values(scenario, reps, seed, budget_line):
     def argv(box):
         a = ["run", str(box / "s.toml"), "-R", reps, "--seed", seed, "--out",

@@ -14,6 +14,9 @@ LANGS = ("en", "zh")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "error": {"en": "error: {msg}", "zh": "错误:{msg}"},
+    "interrupted": {"en": "interrupted: nothing was half-written; earlier results are as they "
+                          "were", "zh": "已中断:没有写入不完整的结果;先前的结果保持原样"},
+    "os_error": {"en": "error: {msg}", "zh": "错误:{msg}"},
     # parksim policy
     "policy_title": {"en": "Changji High-tech Zone innovation policy (2020): award clauses",
                      "zh": "昌吉高新区2020年创新政策:奖补条款"},
@@ -126,6 +129,12 @@ REASONS: dict[str, dict[str, str]] = {
     "after_window": {"en": "instalment due after the window, not honoured",
                      "zh": "有效期后到期,不予兑现"},
     "first_year_share": {"en": "2020 share of the year", "zh": "2020年按比例折算"},
+    # ledger rows with no reason code that pay nothing (shown by `parksim awards`)
+    "cap_reached_per_unit_year": {"en": "cap per unit and year already reached",
+                                  "zh": "已达单位年度上限"},
+    "cap_reached_per_item": {"en": "cap per item of 0", "zh": "单项上限为0"},
+    "zero_amount": {"en": "award of 0 (a zero amount, count, rate or award)",
+                    "zh": "奖补为0(金额、数量、比例或奖额为0)"},
 }
 
 # Clause parameters' units (model/policy/clauses/*.toml `unit`, without the parenthetical

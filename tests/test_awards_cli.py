@@ -208,8 +208,11 @@ def test_failed_write_leaves_old_ledger_and_no_temp(tmp_path, monkeypatch, capsy
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError):
-        main(["awards", str(EXAMPLE), "--out", str(out)])
+    # An existing ledger is replaced only with --overwrite (issue 13), and a failure of the
+    # machine is now one `error:` line with status 1 instead of a traceback.
+    assert main(["awards", str(EXAMPLE), "--out", str(out), "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "disk full" in err and len(err.strip().splitlines()) == 1
     assert out.read_text() == "old ledger\n"
     assert sorted(os.listdir(tmp_path)) == ["l.csv"]
 

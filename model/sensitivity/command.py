@@ -4,21 +4,23 @@
         [--factors ...] [--groups] [--second-order] [--workers W] [--scheduler ADDR]
         [--dask-local] [--seed S] [--fresh] --out DIR
 
-DIR keeps the chunk store (DIR/chunks, DIR/study.json): rerunning the command resumes a
-killed study, and a larger --n extends it, evaluating only the new base points. The results
-(indices.csv, convergence.csv, noise.csv, ranking.csv, discovery.csv, factors.csv,
-problem.json, figures/, summary.md) are written to a temporary folder and moved into DIR at
-the end, so a failed or killed study never leaves half-written results.
+DIR is checked before any work (model.outputs): new, or an earlier sensitivity study's folder
+(its run.json or study.json); never a folder of other files. It keeps the chunk store
+(DIR/chunks, DIR/study.json): rerunning the command resumes a killed study, and a larger --n
+extends it, evaluating only the new base points. The results (indices.csv, convergence.csv,
+noise.csv, ranking.csv, discovery.csv, factors.csv, problem.json, figures/, summary.md) are
+staged and moved into DIR at the end with the run record (run.json, run.local.json), so a
+failed or killed study never leaves half-written results. The study's size is estimated and
+refused when it cannot fit in memory or a day (model.resources).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
-import tempfile
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model import outputs as places
+from model import resources, values
 from model.errors import InputError
 from model.fonts import figure_lang
+from model.run_record import engine_digest, local_record, manifest
 from model.sensitivity import discovery, plots
 from model.sensitivity.analyse import NOISE_DOMINATES, NOISE_WARN, PRIMARY, WIDE, Analysis, analyse
-from model.sensitivity.design import METHODS, check_size, make_design
+from model.sensitivity.design import METHODS, check_size, make_design, rows_per_base
 from model.sensitivity.problem import (
     LEVER_RANGE,
     build_problem,
@@ -49,15 +54,10 @@ from model.sensitivity.runner import (
 from model.sensitivity.text import fmt_num, output_label, t
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a chunk's numbers depend on besides the study settings: a change here makes stored
-# chunks stale, and the study refuses to mix them (--fresh starts over).
-ENGINE_FILES = ("model/batch.py", "model/dynamics.py", "model/settle.py", "model/population.py",
-                "model/population_compiled.py", "model/rng.py", "model/numerics.py",
-                "model/layout.py", "model/state.py", "model/targets.py", "model/targets.toml",
-                "model/budget.py", "model/behaviour/*.py", "model/policy/*.py",
-                "model/params/*.py", "model/params/*.toml")
 RESULT_FILES = ("indices.csv", "convergence.csv", "noise.csv", "ranking.csv", "discovery.csv",
                 "factors.csv", "problem.json", "summary.md", "figures")
+WRITES = (*(f for f in RESULT_FILES if f != "figures"), "figures/*.png")  # model.outputs
+MAX_SEED = 2**32 - 1  # the design's and bootstrap's seed, kept to 32 bits as SALib's are
 
 
 @dataclass
@@ -68,15 +68,6 @@ class Report:
     problem: dict
     boxes: list
     wall: float
-
-
-def engine_digest() -> str:
-    h = hashlib.sha256()
-    for pat in ENGINE_FILES:
-        for p in sorted(ROOT.glob(pat)):
-            h.update(p.relative_to(ROOT).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _hms(s: float) -> str:
@@ -95,23 +86,60 @@ def study(scenario, *, method: str = "sobol", n: int = 64, replications: int = 8
           max_chunks: int | None = None, command: str = "") -> Report:
     """Run (or resume, or extend) a study of `scenario` (a model.scenario.Scenario) and write
     its results to `out`. `evaluator`/`options` replace the model (see analytic.py)."""
-    from model.batch import replication_seeds, roots_from_seeds
 
     t0 = time.perf_counter()
     check_size(method, n)
-    if replications < 1:
-        raise InputError("--replications", "R", "at least 1", replications)
+    replications = values.whole("--replications", replications, 1)
+    retries = values.whole("--retries", retries, 0)
+    runs_per_chunk = values.whole("--chunk-runs", runs_per_chunk, 1)
+    workers = values.workers("--workers", workers)
     if groups and method not in ("sobol", "morris"):
         raise InputError("--groups", "groups", "method sobol or morris (PAWN and delta "
                          "index single factors)", method)
-    seed = int(seed if seed is not None else scenario.seed)
-    if seed <= 0:
-        raise InputError("--seed", "seed", "a positive integer (SALib ignores seed 0)", seed)
+    seed = values.whole("--seed", seed if seed is not None else scenario.seed, 1, MAX_SEED,
+                        "a whole-number seed (SALib ignores seed 0)")
     fs = select_factors(factors, scenario.policy, scenario.params)
     outputs = tuple(output_names(scenario.policy))
     problem = build_problem(fs, outputs, grouped=groups)
+    _check_size(problem, method, n, replications, second_order, workers, resamples,
+                model=evaluator is None)
+    place = places.prepare_folder(out, "sensitivity", writes=WRITES,
+                                  inputs=[*scenario.chain, scenario.posterior])
+    try:
+        return _study(place, scenario, fs, outputs, problem, method=method, n=n,
+                      replications=replications, groups=groups, second_order=second_order,
+                      workers=workers, scheduler=scheduler, dask_local=dask_local, seed=seed,
+                      fresh=fresh, retries=retries, runs_per_chunk=runs_per_chunk,
+                      resamples=resamples, discover=discover, lang=lang, progress=progress,
+                      evaluator=evaluator, options=options, max_chunks=max_chunks,
+                      command=command, t0=t0)
+    finally:
+        place.discard()  # the staging folder; after a commit there is none
+
+
+def _check_size(problem, method: str, n: int, R: int, second_order: bool, workers: int,
+                resamples: int, model: bool) -> None:
+    """Refuse a study that cannot fit in memory or end within a day (model.resources): the
+    design and its per-row results, the per-base sums, the bootstrap of the analysis, and the
+    processes; runs at the batch engine's lower-bound speed."""
+    rows = n * rows_per_base(method, problem, second_order)
+    n_var, n_out = problem["num_vars"], len(problem["outputs"])
+    memory = (resources.process_memory(workers) + 8 * (3 * rows * n_var + 4 * rows * n_out
+                                                       + 2 * n * R * n_out + 4 * n * resamples))
+    seconds = rows * R * resources.SECONDS_PER_RUN["batch"] if model else 0.0
+    resources.check("parksim sensitivity", memory=memory, seconds=seconds, workers=workers,
+                    advice="use a smaller --n or fewer --replications")
+
+
+def _study(place: places.OutputFolder, scenario, fs, outputs, problem, *, method, n,
+           replications, groups, second_order, workers, scheduler, dask_local, seed, fresh,
+           retries, runs_per_chunk, resamples, discover, lang, progress, evaluator, options,
+           max_chunks, command, t0) -> Report:
+    """The study itself, once every value and the folder are checked."""
+    from model.batch import replication_seeds, roots_from_seeds
+
     design = make_design(method, problem, n, seed, second_order)
-    out = Path(out)
+    out = place.path
     if fresh:
         shutil.rmtree(out / "chunks", ignore_errors=True)
         (out / "study.json").unlink(missing_ok=True)
@@ -144,57 +172,53 @@ def study(scenario, *, method: str = "sobol", n: int = 64, replications: int = 8
                                   targets) if discover else [])
     wall = time.perf_counter() - t0
     rep = Report(out, an, data, dict(problem), boxes, wall)
-    _write(rep, scenario, fs, method, groups, seed, lang, workers, scheduler, dask_local,
-           command)
+    _write(rep, place.staging, scenario, fs, method, groups, seed, lang, workers, scheduler,
+           dask_local, command)
+    place.commit(manifest(
+        "sensitivity", scenario={"name": scenario.name, "digest": scenario.digest()},
+        method=method, n=n, replications=replications, seed=seed, second_order=second_order,
+        groups=groups, factors=[f.name for f in fs], outputs=list(outputs),
+        evaluator=fingerprint["evaluator"], engine_digest=fingerprint["engine"]),
+        local_record({"wall_time_s": round(wall, 3), "workers": workers,
+                      "scheduler": scheduler, "dask_local": dask_local,
+                      "runs_new": data.runs_new, "runs_reused": data.runs_reused,
+                      "chunk_runs": runs_per_chunk}))
     return rep
 
 
-def _write(rep: Report, scenario, fs, method, groups, seed, lang, workers, scheduler,
-           dask_local, command) -> None:
-    out = rep.out
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".results-"))
-    try:
-        (tmp / "figures").mkdir()
-        an = rep.analysis
-        an.indices.to_csv(tmp / "indices.csv", index=False)
-        an.convergence.to_csv(tmp / "convergence.csv", index=False)
-        an.noise.to_csv(tmp / "noise.csv", index=False)
-        an.ranking.to_csv(tmp / "ranking.csv", index=False)
-        discovery.boxes_table(rep.boxes).to_csv(tmp / "discovery.csv", index=False)
-        pd.DataFrame([(f.name, f.source, f.group, f.bounds[0], f.bounds[1], f.dist, f.value,
-                       f.unit) for f in fs],
-                     columns=["factor", "source", "group", "lower", "upper", "dist",
-                              "scenario_value", "unit"]).to_csv(tmp / "factors.csv",
-                                                                index=False)
-        (tmp / "problem.json").write_text(json.dumps(rep.problem, indent=1, default=str))
-        fig = tmp / "figures"
-        lang_fig = figure_lang(lang)
-        plots.bars(an.indices, method, fig / f"{method}_indices.png", lang_fig)
-        if method == "sobol":
-            plots.heatmap(an.indices, "ST", fig / "st_heatmap.png", lang_fig)
-        elif method == "morris":
-            plots.morris_scatter(an.indices, fig / "morris_mu_star_sigma.png", lang_fig)
-            plots.heatmap(an.indices, "mu_star", fig / "mu_star_heatmap.png", lang_fig)
-        else:
-            plots.heatmap(an.indices, PRIMARY[method], fig / f"{method}_heatmap.png", lang_fig)
-        plots.convergence(an.convergence, PRIMARY[method], fig / "convergence.png", lang_fig)
-        backend = (f"Dask cluster {scheduler}" if scheduler else
-                   f"Dask LocalCluster, {workers} workers" if dask_local else
-                   f"{workers} local process{'es' if workers > 1 else ''}")
-        (tmp / "summary.md").write_text(
-            summary(rep, scenario, fs, method, groups, seed, lang, backend, command),
-            encoding="utf-8")
-        for name in RESULT_FILES:  # move into place; each file whole or not at all
-            dst = out / name
-            if (tmp / name).is_dir():
-                if dst.exists():
-                    shutil.rmtree(dst)
-                os.replace(tmp / name, dst)
-            else:
-                os.replace(tmp / name, dst)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def _write(rep: Report, tmp: Path, scenario, fs, method, groups, seed, lang, workers,
+           scheduler, dask_local, command) -> None:
+    """Every result into the staging folder `tmp`; model.outputs moves them into place."""
+    (tmp / "figures").mkdir()
+    an = rep.analysis
+    places.write_csv(an.indices, tmp / "indices.csv")
+    places.write_csv(an.convergence, tmp / "convergence.csv")
+    places.write_csv(an.noise, tmp / "noise.csv")
+    places.write_csv(an.ranking, tmp / "ranking.csv")
+    places.write_csv(discovery.boxes_table(rep.boxes), tmp / "discovery.csv")
+    places.write_csv(pd.DataFrame([(f.name, f.source, f.group, f.bounds[0], f.bounds[1],
+                                    f.dist, f.value, f.unit) for f in fs],
+                                  columns=["factor", "source", "group", "lower", "upper",
+                                           "dist", "scenario_value", "unit"]),
+                     tmp / "factors.csv")
+    (tmp / "problem.json").write_text(json.dumps(rep.problem, indent=1, default=str))
+    fig = tmp / "figures"
+    lang_fig = figure_lang(lang)
+    plots.bars(an.indices, method, fig / f"{method}_indices.png", lang_fig)
+    if method == "sobol":
+        plots.heatmap(an.indices, "ST", fig / "st_heatmap.png", lang_fig)
+    elif method == "morris":
+        plots.morris_scatter(an.indices, fig / "morris_mu_star_sigma.png", lang_fig)
+        plots.heatmap(an.indices, "mu_star", fig / "mu_star_heatmap.png", lang_fig)
+    else:
+        plots.heatmap(an.indices, PRIMARY[method], fig / f"{method}_heatmap.png", lang_fig)
+    plots.convergence(an.convergence, PRIMARY[method], fig / "convergence.png", lang_fig)
+    backend = (f"Dask cluster {scheduler}" if scheduler else
+               f"Dask LocalCluster, {workers} workers" if dask_local else
+               f"{workers} local process{'es' if workers > 1 else ''}")
+    (tmp / "summary.md").write_text(
+        summary(rep, scenario, fs, method, groups, seed, lang, backend, command),
+        encoding="utf-8")
 
 
 def summary(rep: Report, scenario, fs, method, groups, seed, lang, backend, command) -> str:
@@ -305,14 +329,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="study folder (chunks and results)")
 
 
+SCHEDULER_TIMEOUT_S = 5.0  # a scheduler that does not accept a connection by then is down
+
+
+def check_scheduler(addr: str) -> str:
+    """A Dask scheduler address (tcp:// or tls://, host and port) that accepts a connection
+    now: refused in seconds, before any work, instead of a ValueError or a 30 s timeout."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(addr, strict=False)
+        host, port = parse_host_port(loc)
+    except (ValueError, TypeError) as e:
+        raise InputError("--scheduler", "address", "a Dask scheduler address such as "
+                         "tcp://127.0.0.1:8786", f"{addr} ({e})") from None
+    if scheme not in ("tcp", "tls") or not host or not 0 < int(port) < 65536:
+        raise InputError("--scheduler", "address", "tcp://HOST:PORT or tls://HOST:PORT (port "
+                         "1-65535)", addr)
+    try:
+        socket.create_connection((host, int(port)), timeout=SCHEDULER_TIMEOUT_S).close()
+    except OSError as e:
+        raise InputError("--scheduler", "address", f"a scheduler that answers within "
+                         f"{SCHEDULER_TIMEOUT_S:g} s (is `dask scheduler` running there?)",
+                         f"{addr}: {e.strerror or e}") from None
+    return addr
+
+
 def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
     from model.scenario import load_scenario, scenario_path
 
-    if args.workers < 1:
-        raise InputError("--workers", "workers", "at least 1", args.workers)
+    values.workers("--workers", args.workers)
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     lang = getattr(args, "lang", "en")
     sc = load_scenario(scenario_path(args.scenario))
     argv = [a for a in sys.argv[1:] if a != "--fresh"] if sys.argv and "parksim" in \

@@ -77,6 +77,10 @@ def test_simulate_matches_run_batch():
     assert np.array_equal(tr.hte_new, res.counts["hte_new"])
     st = statistics(tr, ["hte_growth_2022", "contract_turnover_2023"])
     assert all(v.shape == (6,) for v in st.values())
+    # the bunching statistic reads the reported three-year intensity (relabelled up to the
+    # threshold by claimants): more firms just at or above each threshold than just below
+    ratio = statistics(tr, ["bunching_ratio_2023"])["bunching_ratio_2023"]
+    assert (ratio > 1.0).all() and tr.near_above[:, tr.y(2023)].sum() > 0
 
 
 # -- the saved posterior ------------------------------------------------------------------------

@@ -66,8 +66,9 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
     """The particles with normalised weights; every column a registry parameter in range.
 
     A column calibrated on a prior that the registry has since changed (a parameter removed
-    or redefined, see `stale_columns`) is dropped with a warning: runs use the registry's value
-    for it until the calibration is rerun. `df.attrs["not_drawn"]` lists them."""
+    or redefined, see `stale_columns`) is dropped: runs use the registry's value for it until
+    the calibration is rerun. `df.attrs["not_drawn"]` lists them with why (`draw_posterior`
+    warns; checking a scenario does not, so a bad scenario still gets one error line)."""
     file = resolve(path)
     if not file.is_file():
         raise InputError(file, "file", "a posterior CSV made by `parksim calibrate`")
@@ -81,9 +82,6 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
         raise InputError(file, "rows", "at least one particle")
     reg = load_registry()
     stale = stale_columns(file, df.columns, reg)
-    for c, why in stale.items():
-        warnings.warn(f"{file}: {c} is not drawn ({why}); runs use its registry value until "
-                      "the calibration is rerun", stacklevel=2)
     df = df.drop(columns=list(stale))
     for c in df.columns:
         if c == "weight":
@@ -104,7 +102,7 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
     if w.isna().any() or (w < 0).any() or w.sum() <= 0:
         raise InputError(file, "column weight", "non-negative numbers with a positive sum")
     df["weight"] = w / w.sum()
-    df.attrs["not_drawn"] = sorted(stale)
+    df.attrs["not_drawn"] = dict(sorted(stale.items()))
     return df
 
 
@@ -113,6 +111,9 @@ def draw_posterior(path: str | Path | None, n: int, seed: int) -> dict[str, np.n
     if n < 1:
         raise ValueError("n must be at least 1")
     df = load_posterior(path)
+    for c, why in df.attrs["not_drawn"].items():
+        warnings.warn(f"{resolve(path)}: {c} is not drawn ({why}); runs use its registry value "
+                      "until the calibration is rerun", stacklevel=2)
     rng = np.random.default_rng(np.random.SeedSequence((int(seed), SEED_SALT)))
     idx = rng.choice(len(df), size=n, p=df["weight"].to_numpy())
     return {c: df[c].to_numpy()[idx].copy() for c in df.columns if c != "weight"}

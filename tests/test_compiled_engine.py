@@ -128,10 +128,14 @@ def test_the_year_shifts_rd_into_its_lags(engine):
 
 def test_sellers_equal_the_reference(mid_run):
     st, p, inc, rs, year = mid_run
-    c = enterprise.contracts(st.f, p, inc, rs, 3)
-    assert (c > 0).sum() > 5  # enough contracts to exercise the draw
-    _same(institute.sellers(c, st.i["active"], rs), compiled.sellers(c, st.i["active"], rs),
-          "sellers")
+    p = {**p, "contract_zone_seller_share": np.linspace(0.1, 0.9, st.B).reshape(-1, 1)}
+    c, o = enterprise.contracts(st.f, p, inc, rs, 3)
+    assert (c > 0).sum() > 5 and (o > 0).sum() > 5  # enough contracts of both types
+    ref = institute.sellers(c, o, st.f, st.i["active"], p, rs)
+    _same(ref, compiled.sellers(c, o, st.f, st.i["active"], p, rs), "sellers")
+    sold, seller = ref
+    # not vacuous: zone firms and institutes both sold some
+    assert (seller >= 0).sum() > 5 and sold.sum() > 5
 
 
 def test_exited_firms_seek_no_recognition(mid_run):

@@ -99,6 +99,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     else:
         ev, counts = _firm_decisions(st, p, inc, rs, year, policy)
     ev_f.update(ev)
+    st.f["practice_bases"] += ev_f["postdoc_practice_base"].astype(np.int16)  # T6 by switch
 
     # institutes: they sell the contracts, form alliances, labs, institutions, breakthroughs
     # (a share of the contracts is sold by zone enterprises: `contract_seller` names them)
@@ -143,7 +144,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
                    "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)
                                 ).sum(1),
                    "firms": f["active"].sum(1)})
-    out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
+    out = YearOut(year, indicators(st, ctx.t7_count_from, ctx.policy.targets), counts)
     if ctx.keep_events:
         out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
     return out

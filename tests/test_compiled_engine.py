@@ -163,8 +163,27 @@ def test_per_run_parameters_and_levers():
     policy = policy.with_param("P6c", "award", np.linspace(0, 60, 6)).with_param(
         "P7", "rate", np.linspace(0.0, 0.4, 6))
     params = {"award_salience": np.linspace(0.2, 2.0, 6), "contract_prob":
-              np.linspace(0.02, 0.3, 6), "growth_sd": np.linspace(0.1, 0.4, 6)}
-    _assert_batches_equal(*_both(policy=policy, params=params))
+              np.linspace(0.02, 0.3, 6), "growth_sd": np.linspace(0.1, 0.4, 6),
+              "contract_covered_share": np.linspace(0.1, 0.9, 6),
+              "contract_zone_seller_share": np.linspace(0.05, 0.6, 6),
+              "equity_value_share": np.linspace(0.0, 1.0, 6)}
+    _assert_batches_equal(*_both(policy=policy.with_switches(p4_beneficiary="seller"),
+                                 params=params))
+
+
+@pytest.mark.parametrize("switches,targets", [
+    ({"p4_beneficiary": "seller"}, {}),
+    ({"p4_contract_types": "all"}, {"t5_rd_institutions": False, "t6_practice_bases": True}),
+    ({"p4_beneficiary": "seller", "p4_contract_types": "all", "p6c_first_year": "prorate"},
+     {"t6_practice_bases": True}),
+])
+def test_issue16_switch_settings(switches, targets):
+    """Both engines give the same bits under the cost side's switches (P4's payee and
+    contract types, P6c's 2020 share, how T5 and T6 count)."""
+    policy = load_policy().with_switches(**switches).with_targets(**targets)
+    a, b = _both(policy=policy, on=np.array([1, 0, 1, 1, 1, 1], float))
+    assert a.fiscal.paid[:, policy.clause_ids.index("P4")].sum() > 0
+    _assert_batches_equal(a, b)
 
 
 @pytest.mark.parametrize("scenario", ["budget_capped", "p8a_once", "innovation_vouchers",

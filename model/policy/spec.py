@@ -115,6 +115,9 @@ class Policy:
     end: dt.date
     events: dict[str, EventType]
     window_meta: dict = field(default_factory=dict)
+    # how the 2025 targets are counted: switches of model/targets.toml a scenario changed
+    # ([policy.targets]); model.targets reads the others' defaults
+    targets: dict = field(default_factory=dict)
 
     # -- look-ups -------------------------------------------------------------------------
     def switch(self, name: str) -> Any:
@@ -203,6 +206,9 @@ class Policy:
         c = self.clauses[clause_id]
         return self._with_clause(replace(
             c, enabled=c.enabled if enabled is None else enabled, end=end or c.end))
+
+    def with_targets(self, **values: Any) -> Policy:
+        return replace(self, targets={**self.targets, **values})
 
     def with_window(self, end: dt.date) -> Policy:
         return replace(self, end=end)

@@ -101,6 +101,19 @@ def test_budget_lines(monkeypatch, budget):
         "the line never rationed: the case tests nothing"
 
 
+@pytest.mark.parametrize("budget", [
+    Budget(total=600.0, rule="first_come", unpaid="carry"),
+    Budget(total=900.0, rule="priority", priority=("P4", "P7"), unpaid="drop"),
+], ids=["first_come-carry", "priority-drop"])
+def test_budget_lines_with_p4_paid_to_sellers(monkeypatch, budget):
+    """P4's claims reach sellers through the sellers' map; the rationing stays the same bits."""
+    policy = load_policy().with_switches(p4_beneficiary="seller", p4_contract_types="all")
+    res, _ = _run(monkeypatch, policy=policy, budget=budget, on=np.array([1.0, 1, 1, 0, 1, 1]))
+    f = res.fiscal
+    assert (f.carried.sum() if budget.unpaid == "carry" else f.dropped.sum()) > 0
+    assert f.claims[:, policy.clause_ids.index("P4")].sum() > 0
+
+
 @pytest.mark.parametrize("switches", [
     {"p8a_frequency": "once_per_unit"}, {"p8a_frequency": "per_year"},
     {"p6ab_scope": "settled_or_listed", "p3_followon": "per_year"},

@@ -51,6 +51,8 @@ def render(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> str
     figures_lang."""
     L = lang
     tg, fi, ind, add = (tables[k] for k in ("targets", "fiscal", "indicators", "additionality"))
+    if "payer" in fi:  # totals: every payer's money (each payer's own total is a row apart)
+        fi = fi[(fi["clause"] != "all") | (fi["payer"] == "all")]
     meta = load_targets()
     h, lo_y, R = info["horizon"], info["start"], info["replications"]
     lines = [f"# {t('sum_title', L, name=info['name'])}", ""]

@@ -261,3 +261,58 @@ def test_scenario_extra_clause_is_the_other_group_in_the_table():
     assert math.isnan(tab.loc[(tab.group == "platforms") & (tab.measure == "T1"),
                               "cost_per_additional"].iloc[0])
     assert isinstance(tab, pd.DataFrame)
+
+
+# -- `parksim run` writes it -----------------------------------------------------------------------
+BASE = str(ROOT / "scenarios" / "baseline.toml")
+
+
+def test_parksim_run_writes_attribution_whose_totals_are_additionality_csv(tmp_path):
+    import json
+
+    from model.report import run_command
+
+    out = tmp_path / "r"
+    assert run_command.main([BASE, "-R", "4", "--seed", "11", "--out", str(out), "--quiet"]) == 0
+    att = pd.read_csv(out / "attribution.csv")
+    add = pd.read_csv(out / "additionality.csv")
+    tot = att[att["group"] == "total"].set_index("measure")
+    dif = add[add["measure"] == "difference"].set_index("target")
+    for tid in TARGET_IDS:  # the same runs: equal to the last printed digit
+        assert tot.at[tid, "shapley"] == dif.at[tid, "estimate"], tid
+        assert dif.at[tid, "ci_low"] <= tot.at[tid, "shapley"] <= dif.at[tid, "ci_high"]
+    hte = add[(add["measure"] == "cost_per_additional") & (add["target"] == "T1")].iloc[0]
+    assert tot.at["cost", "shapley"] == hte["mean_paid"]
+    assert tot.at["T1", "cost_per_additional"] == hte["estimate"]
+    assert (att["replications"] == 4).all() and len(att) == 10 * 8
+    meta = json.loads((out / "run.json").read_text())["attribution"]
+    assert meta["replications"] == 4 and meta["coalitions"] == 64 and meta["check"]["agree"]
+    s = (out / "summary.md").read_text()
+    for words in ("## What each clause group buys", "Shapley value", "Leave-one-out",
+                  "HTE (T1), whole outlay", "HTE (T1), P6c's own outlay only",
+                  "Firm awards: unicorns, gazelles, HTEs (P6)", "attribution.csv"):
+        assert words in s, words
+
+
+def test_attribution_replications_option(tmp_path, capsys):
+    import json
+
+    from model.report import run_command
+
+    off = tmp_path / "off"
+    assert run_command.main([BASE, "-R", "2", "--seed", "3", "--out", str(off), "--quiet",
+                             "--attribution-replications", "0"]) == 0
+    assert not (off / "attribution.csv").exists()
+    assert json.loads((off / "run.json").read_text())["attribution"] == {"replications": 0}
+    assert "What each clause group buys" not in (off / "summary.md").read_text()
+    one = tmp_path / "one"
+    assert run_command.main([BASE, "-R", "2", "--seed", "3", "--out", str(one), "--quiet",
+                             "--attribution-replications", "1", "--lang", "zh"]) == 0
+    assert (pd.read_csv(one / "attribution.csv")["replications"] == 1).all()
+    s = (one / "summary.md").read_text()
+    assert "## 各类条款的贡献" in s and "上文2次重复中的前1次" in s and "仅计P6c自身支出" in s
+    bad = tmp_path / "bad"
+    assert run_command.main([BASE, "-R", "2", "--out", str(bad), "--quiet",
+                             "--attribution-replications", "-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--attribution-replications" in err[0] and not bad.exists()

@@ -22,6 +22,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+from model import attribution
 from model.errors import InputError
 from model.experiments import Experiment, monte_carlo, n_runs, summarise
 from model.report import figures, summary
@@ -29,7 +30,7 @@ from model.report import figures, summary
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("numpy", "mesa", "scipy", "pandas", "SALib", "matplotlib", "tqdm")
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
-         "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES)
+         "ledger_sample.csv", "attribution.csv", "run.json", "summary.md", *summary.FIGURES)
 
 
 def cli_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser, lang: bool = True) -> argparse.Arg
     p.add_argument("--workers", type=int, default=1,
                    help="processes for the batch engine (same numbers for any count)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--attribution-replications", type=int, default=None, metavar="N",
+                   help="what each clause group buys (attribution.csv) on the run's first N "
+                   "replications, 2^groups runs each (default: all; 0: off)")
     return p
 
 
@@ -109,7 +113,8 @@ def _versions() -> dict:
 
 def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int | None = None,
         engine: str = "batch", out: Path | None = None, budget_line: float | None = None,
-        lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True) -> Path:
+        lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True,
+        attribution_replications: int | None = None) -> Path:
     """Run the experiment and write every output into `out`; returns the folder."""
     sc = load(scenario_arg)
     R = replications if replications is not None else sc.replications
@@ -121,19 +126,24 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
         raise InputError("--chunk", "value", "a positive integer", chunk)
     if workers < 1:
         raise InputError("--workers", "value", "a positive integer", workers)
+    if attribution_replications is not None and attribution_replications < 0:
+        raise InputError("--attribution-replications", "value", "0 (off) or a positive "
+                         "integer", attribution_replications)
     S = seed if seed is not None else sc.seed
     out = Path(out) if out is not None else ROOT / "results" / sc.name
     prev = None
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         prev = signal.signal(signal.SIGTERM, _terminate)  # `kill` cleans up like Ctrl-C
     try:
-        return _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress)
+        return _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress,
+                    attribution_replications)
     finally:
         if prev is not None:
             signal.signal(signal.SIGTERM, prev)
 
 
-def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> Path:
+def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress,
+         attribution_replications=None) -> Path:
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -147,6 +157,8 @@ def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> 
     finally:
         if bar:
             bar.close()
+    att = attribution.for_run(exp, attribution_replications, chunk=chunk, workers=workers,
+                              progress=progress)
     wall = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
@@ -155,7 +167,7 @@ def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> 
     tmp.mkdir()
     try:
         _write(exp, sc, tmp, budget_line=budget_line, lang=lang, wall=wall, chunk=chunk,
-               workers=workers)
+               workers=workers, att=att)
         replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -163,8 +175,11 @@ def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> 
     return out
 
 
-def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, workers) -> None:
+def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, workers,
+           att=None) -> None:
     tables = summarise(exp, budget_line)
+    if att is not None:
+        tables["attribution"] = attribution.attribution_table(att)
     for name, df in tables.items():
         df.to_csv(d / f"{name}.csv", index=False, float_format="%.10g")
     pol = exp.spec.policy
@@ -183,7 +198,7 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, work
             "horizon": exp.spec.horizon, "start": exp.years[0],
             "shared_counterfactual": exp.shared_counterfactual, "budget_line": budget_line,
             "ledger_check": exp.ledger_check, "clause_labels": clause_labels,
-            "figures_lang": fig_lang}
+            "figures_lang": fig_lang, "attribution": attribution.record(att)}
     (d / "summary.md").write_text(summary.render(tables, info, lang), encoding="utf-8")
     meta = {
         "scenario": {"name": sc.name, "path": str(sc.path) if sc.path else None,
@@ -195,6 +210,7 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, work
         "paired, same roots, every award off",
         "ledger_check": {k: (bool(v) if k == "agree" else v) for k, v in
                          exp.ledger_check.items()},
+        "attribution": attribution.record(att),
         "git": _git(), "versions": _versions(), "wall_time_s": round(wall, 3),
         "command": " ".join(["parksim", *sys.argv[1:]])
         if Path(sys.argv[0]).name == "parksim" else None,
@@ -231,7 +247,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     out = run(args.scenario, replications=args.replications, seed=args.seed,
               engine=args.engine, out=args.out, budget_line=args.budget_line,
               lang=getattr(args, "lang", "en"),
-              chunk=args.chunk, workers=args.workers, progress=not args.quiet)
+              chunk=args.chunk, workers=args.workers, progress=not args.quiet,
+              attribution_replications=args.attribution_replications)
     print(out)
     return 0
 

@@ -188,12 +188,12 @@ def n_runs(scenario_or_spec: Any, replications: int) -> int:
 
 def attribute(scenario_or_spec: Any, replications: int, seed: int, *, chunk: int = 500,
               workers: int = 1, progress: Callable[[int], None] | None = None,
-              runner: Runner | None = None) -> Attribution:
+              runner: Runner | None = None, draws: dict | None = None) -> Attribution:
     """Run every coalition of the groups for replications 0..R-1 of `seed` and attribute.
 
     `chunk` replications at a time (memory: chunk x 2^G runs' final values, never all R); the
     numbers depend on neither `chunk` nor `workers`. `runner` replaces the batch engine's pool
-    (the dashboard passes its own)."""
+    and `draws` the scenario's posterior draws (the dashboard passes its own of both)."""
     t0 = time.perf_counter()
     spec = as_spec(scenario_or_spec)
     R, S = int(replications), int(seed)
@@ -203,7 +203,8 @@ def attribute(scenario_or_spec: Any, replications: int, seed: int, *, chunk: int
     pols = [coalition_policy(spec.policy, game, m) for m in range(game.coalitions)]
     run = runner or batch_runner(workers, progress)
     roots = roots_from_seeds(replication_seeds(S, R))
-    draws = posterior_params(spec.scenario, R, S)  # replication r: the run's draw r
+    if draws is None:
+        draws = posterior_params(spec.scenario, R, S)  # replication r: the run's draw r
     ids = spec.policy.clause_ids
     cols = {g: [ids.index(c) for c in game.clauses[g]] for g in game.groups}
     full_m = game.coalitions - 1

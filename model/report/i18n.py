@@ -122,6 +122,9 @@ STRINGS: dict[str, dict[str, str]] = {
               "所有可能的引入顺序下它带来的平均增量,因此各类条款的值之和恰好等于政策的总效果(最后"
               "一行);需要两类条款共同作用才产生的效果(如企业因第6条认定高企后又申领第7条奖励)由"
               "两者均分。旁列的“逐一剔除”为含该类条款与不含该类条款的政策之差,其合计不必等于总效果。"},
+    "attr_off": {"en": "What each clause group buys was not computed for this run "
+                       "(`--attribution-replications 0`).",
+                 "zh": "本次运行未计算各类条款的贡献(`--attribution-replications 0`)。"},
     "attr_all": {"en": "the same replications as above", "zh": "与上文相同的重复"},
     "attr_first": {"en": "the first {n} of the {R} above", "zh": "上文{R}次重复中的前{n}次"},
     "total_row": {"en": "Whole policy (policy − none)", "zh": "全部政策(政策 − 无政策)"},

@@ -224,6 +224,8 @@ def render(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> str
     lines += [_table([t("col_cost", L), t("col_estimate", L), t("col_ci", L)], rows), ""]
     if "attribution" in tables:
         lines += _attribution(tables["attribution"], info.get("attribution") or {}, R, L)
+    elif (info.get("attribution") or {}).get("replications") == 0:
+        lines += [t("attr_off", L), ""]
 
     # -- figures, files, checks ----------------------------------------------------------------
     lines += [f"## {t('h_figs', L)}", ""]

@@ -311,6 +311,7 @@ def test_attribution_replications_option(tmp_path, capsys):
     assert (pd.read_csv(one / "attribution.csv")["replications"] == 1).all()
     s = (one / "summary.md").read_text()
     assert "## 各类条款的贡献" in s and "上文2次重复中的前1次" in s and "仅计P6c自身支出" in s
+    capsys.readouterr()  # what the runs above printed (a warning without a CJK font)
     bad = tmp_path / "bad"
     assert run_command.main([BASE, "-R", "2", "--out", str(bad), "--quiet",
                              "--attribution-replications", "-1"]) == 2

@@ -168,6 +168,31 @@ def cmd_policy(args: argparse.Namespace) -> int:
            else "; ".join(elig.get("requires", [])))
     for line in _wrap(t("eligibility_line", lang, who=who), cols - 2):
         print(line)
+    print(t("events_hint", lang))
+    return 0
+
+
+# -- parksim events -------------------------------------------------------------------------
+
+
+def _args_events(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="FILE",
+                   help="list the events as a scenario's policy uses them (default: the 2020 "
+                   "text as written)")
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """Print every event type an events CSV may use, with an example row of each."""
+    from model.policy.events_listing import HEADS, rows
+
+    lang = args.lang
+    cols = max(100, shutil.get_terminal_size((120, 24)).columns)
+    print(t("events_title", lang))
+    print(t("events_columns", lang))
+    print()
+    # the example row is never wrapped (it is meant to be copied); the label takes what is left
+    print(table(HEADS[lang], rows(_policy(args), lang),
+                [None, 8, 22, max(24, cols - 26 - 10 - 22 - 12 - 42 - 10), 12, None]))
     return 0
 
 
@@ -176,13 +201,35 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 def _args_awards(p: argparse.ArgumentParser) -> None:
     p.add_argument("events", metavar="EVENTS.csv",
-                   help="columns unit_id, year, event, amount, eligible")
+                   help="columns unit_id (any text: credit code, name, number), year, event, "
+                   "amount, eligible, and optionally credit_code; `parksim events` lists the "
+                   "event types")
     p.add_argument("--out", metavar="LEDGER.csv", required=True,
                    help="where to write the award ledger (one row per award)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace LEDGER.csv if it exists (never the events file itself)")
+                   help="replace LEDGER.csv (and LEDGER.xlsx) if it exists (never the events "
+                   "file itself)")
     p.add_argument("--scenario", metavar="FILE",
-                   help="a scenario TOML whose [policy] table changes switches or clauses")
+                   help="a scenario TOML whose [policy] table changes switches or clauses "
+                   "(default: the 2020 text as written)")
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write LEDGER.xlsx beside it: the ledger and the totals as Excel "
+                   "sheets")
+
+
+def ledger_frame(events, ledger):
+    """The ledger as written: unit ids as the events file gives them (with each unit's credit
+    code when the file has that column) and event rows numbered as a spreadsheet shows them."""
+    frame = ledger.to_frame()
+    # event_row: the events file's row as a spreadsheet numbers it (header = 1), as in errors
+    if events.rows is not None:
+        frame["event_row"] = events.rows[frame["event_row"].to_numpy()]
+    if events.units is not None:
+        codes = frame["unit_id"].to_numpy()
+        frame["unit_id"] = events.units[codes]
+        if events.credit_codes is not None:
+            frame.insert(1, "credit_code", events.credit_codes[codes])
+    return frame
 
 
 def kind_totals(ledger) -> dict[str, float]:
@@ -202,15 +249,23 @@ def cmd_awards(args: argparse.Namespace) -> int:
     lang = args.lang
     place = prepare_file(args.out, overwrite=args.overwrite, create_parents=False,
                          inputs=[args.events, getattr(args, "scenario", None)])
+    book = None
+    if getattr(args, "xlsx", False):
+        book = prepare_file(place.path.with_suffix(".xlsx"), option="--out (its .xlsx)",
+                            overwrite=args.overwrite, create_parents=False,
+                            inputs=[args.events, getattr(args, "scenario", None)])
     policy = _policy(args)
     events = read_events(args.events, policy)
     ledger = compute_ledger(events, policy)
-    frame = ledger.to_frame()
-    # event_row: the events file's row as a spreadsheet numbers it (header = 1), as in errors
-    frame["event_row"] = events.rows[frame["event_row"].to_numpy()]
-    out = place.write(lambda f: write_csv(frame, f))
+    frame = ledger_frame(events, ledger)
+    enc = csv_encoding(lang)
+    out = place.write(lambda f: write_csv(frame, f, encoding=enc))
+    if book is not None:
+        book.write(lambda f: f.write(_awards_workbook(frame, ledger, policy, lang)))
     print(t("events_read", lang, n=len(events), file=args.events))
     print(t("ledger_written", lang, n=len(ledger), file=out))
+    if book is not None:
+        print(t("workbook_written", lang, file=book.path))
     print()
     print(t("awards_title", lang))
     totals = ledger.totals()
@@ -248,6 +303,33 @@ def cmd_awards(args: argparse.Namespace) -> int:
                    else "zero_amount")
             print(f"  {reason_label(why, lang)}: {n}")
     return 0
+
+
+def _awards_workbook(frame, ledger, policy, lang: str) -> bytes:
+    """LEDGER.xlsx: the ledger, and the totals per clause and kind (what the command prints)."""
+    import pandas as pd
+
+    from model.policy.core import KIND_CODES
+    from model.workbook import Sheet, workbook_bytes
+
+    rows = []
+    for (cid, kind), v in ledger.totals().items():
+        n = int(((ledger.clause == ledger.clause_ids.index(cid))
+                 & (ledger.kind == KIND_CODES.index(kind))).sum())
+        rows.append({"clause": cid, "clause_label": label(policy.clauses[cid].label, lang),
+                     "kind": kind, "rows": n, "total": v})
+    for kind, v in kind_totals(ledger).items():
+        rows.append({"clause": "all", "clause_label": t("grand_total", lang), "kind": kind,
+                     "rows": int((ledger.kind == KIND_CODES.index(kind)).sum()), "total": v})
+    totals = pd.DataFrame(rows, columns=["clause", "clause_label", "kind", "rows", "total"])
+    return workbook_bytes([Sheet("ledger", frame), Sheet("totals", totals)], lang,
+                          title="parksim awards")
+
+
+def csv_encoding(lang: str) -> str:
+    """UTF-8 with a byte-order mark for Chinese output, so Excel on Chinese Windows opens the
+    CSV as UTF-8 instead of the system's GBK; plain UTF-8 otherwise (what scripts expect)."""
+    return "utf-8-sig" if lang == "zh" else "utf-8"
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -313,6 +395,8 @@ COMMANDS: tuple[Command, ...] = (
             _args_policy, cmd_policy),
     Command("awards", "compute the award ledger for an events CSV",
             _args_awards, cmd_awards),
+    Command("events", "list the event types an events CSV may use, with an example row each",
+            _args_events, cmd_events),
     Command("run", "Monte Carlo of a scenario: P(targets), cost, additionality, figures",
             lambda p: _run_cmd().cli_arguments(p), lambda a: _run_cmd().run_from_args(a)),
     Command("compare", "scenarios side by side on common random numbers",

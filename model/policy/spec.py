@@ -89,6 +89,7 @@ class EventType:
     basis: str  # amount | count | once
     unit: str
     label: dict
+    unit_zh: str = ""  # the unit in Chinese (events.toml `unit_zh`)
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,8 @@ def _sort_key(cid: str) -> tuple[int, str]:
 @cache
 def _load_default() -> Policy:
     ev = _read_toml(HERE / "events.toml")
-    events = {name: EventType(name, i, e["basis"], e.get("unit", "occurrence"), e["label"])
+    events = {name: EventType(name, i, e["basis"], e.get("unit", "occurrence"), e["label"],
+                              e.get("unit_zh", ""))
               for i, (name, e) in enumerate(ev.items())}
     sw = _read_toml(HERE / "switches.toml")
     switches = {

@@ -242,7 +242,7 @@ def kind_totals(ledger) -> dict[str, float]:
 
 def cmd_awards(args: argparse.Namespace) -> int:
     """Award ledger for an events file: every row's award with caps, window and switches."""
-    from model.outputs import prepare_file, write_csv
+    from model.outputs import csv_encoding, prepare_file, write_csv
     from model.policy.core import compute_ledger
     from model.policy.events_io import read_events
 
@@ -324,12 +324,6 @@ def _awards_workbook(frame, ledger, policy, lang: str) -> bytes:
     totals = pd.DataFrame(rows, columns=["clause", "clause_label", "kind", "rows", "total"])
     return workbook_bytes([Sheet("ledger", frame), Sheet("totals", totals)], lang,
                           title="parksim awards")
-
-
-def csv_encoding(lang: str) -> str:
-    """UTF-8 with a byte-order mark for Chinese output, so Excel on Chinese Windows opens the
-    CSV as UTF-8 instead of the system's GBK; plain UTF-8 otherwise (what scripts expect)."""
-    return "utf-8-sig" if lang == "zh" else "utf-8"
 
 
 # -- shared helpers -------------------------------------------------------------------------

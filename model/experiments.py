@@ -304,7 +304,8 @@ def targets_table(exp: Experiment) -> pd.DataFrame:
 
 def indicators_table(exp: Experiment) -> pd.DataFrame:
     """Per target, year and arm: mean and quantiles over replications, in the target's unit."""
-    units = {tid: meta["unit"] for tid, meta in load_targets().items()}
+    meta = load_targets()
+    units = {tid: meta[tid]["unit"] for tid in TARGET_IDS}
     rows = []
     for a, arm in enumerate(ARMS):
         q = _quantiles(exp.indicators[a], FAN_STATS)  # each (Y, 9)

@@ -83,6 +83,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmp_cost_row": {"en": "cost paid, {stat} (万元)", "zh": "已支付支出,{stat}(万元)"},
     "cmp_committed_row": {"en": "committed after the horizon, mean (万元)",
                           "zh": "评估期后到期的承诺,均值(万元)"},
+    "cmp_exceeds_row": {"en": "P(some year's outlay above the budget line of {x} 万元)",
+                        "zh": "某年支出超出预算线{x}万元的概率"},
     "cmp_unpaid_row": {"en": "claims unpaid by the budget line at the horizon, mean (万元)",
                        "zh": "预算额度内未支付的申领(至评估年),均值(万元)"},
     "cmp_add_row": {"en": "additionality {tid} (policy − no policy)",
@@ -129,6 +131,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "calib_validated": {"en": "Predictive checks: {ok} of {n} facts reproduced; table and "
                               "figures in {dir}.",
                         "zh": "预测检验:{n}个事实中再现{ok}个;表格和图见{dir}。"},
+    # parksim run: the first run's compile notice and the headline (model/report/headline.py)
+    "compile_notice": {"en": "compiling the engine once, about a minute (later runs start at "
+                             "once; not counted in the time estimate)",
+                       "zh": "首次运行:正在编译计算引擎,约需一分钟(之后的运行立即开始;"
+                             "不计入剩余时间估计)"},
+    "took": {"en": "done in {s}", "zh": "用时{s}"},
+    "took_compiled": {"en": "done in {s}, after {c} compiling the engine once",
+                      "zh": "用时{s},此前一次性编译引擎用时{c}"},
+    "seconds": {"en": "{v:.1f} s", "zh": "{v:.1f}秒"},
+    "minutes": {"en": "{m} min {s:02d} s", "zh": "{m}分{s:02d}秒"},
+    "headline_p": {"en": "P({tid} met) {p} [{lo}, {hi}]",
+                   "zh": "P({tid}达成) {p} [{lo}, {hi}]"},
+    "headline_all": {"en": "P(all nine met) {p} [{lo}, {hi}]",
+                     "zh": "P(九项全部达成) {p} [{lo}, {hi}]"},
+    "headline_cost": {"en": "total cost {y0}-{y1}: P50 {p50} 万元, P95 {p95} 万元",
+                      "zh": "{y0}-{y1}年总支出:P50 {p50}万元,P95 {p95}万元"},
+    "headline_ci": {"en": "in P(...): the estimate over the replications and its 95% "
+                          "Wilson interval", "zh": "P(...):各次重复的估计值及其95% Wilson区间"},
+    "headline_more": {"en": "more: {summary} (the page), the CSVs beside it, docs/outputs.md",
+                      "zh": "详见:{summary}(结果摘要)、同目录下的CSV文件、docs/outputs.md"},
 }
 
 REASONS: dict[str, dict[str, str]] = {

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from model.errors import InputError
-from model.i18n import LANGS, kind_label, label, reason_label, t, unit_text
+from model.i18n import LANGS, kind_label, label, param_label, reason_label, t, unit_text
 
 # -- text layout ----------------------------------------------------------------------------
 
@@ -113,10 +113,12 @@ def _clause_row(policy, cid: str, lang: str) -> list[str]:
     if c.formula == "none":
         award_txt = "-"
     else:
-        award_txt = "; ".join((f"{_short(c.params[n].label)}: " if many else "")
+        award_txt = "; ".join((f"{param_label(_short(c.params[n].label), lang)}: " if many
+                               else "")
                               + _param_text(policy, cid, n, lang) for n in award)
     limits = [_param_text(policy, cid, n, lang) for n in caps]
-    limits += [f"{_short(c.params[n].label)} ≥ {_param_text(policy, cid, n, lang)}"
+    limits += [f"{param_label(_short(c.params[n].label), lang)} ≥ "
+               f"{_param_text(policy, cid, n, lang)}"
                for n in mins]
     name = label(c.label, lang) + ("" if c.enabled else " " + t("off", lang))
     return [cid, t("item_ref", lang, n=c.item), name, label(c.trigger, lang), award_txt,
@@ -125,7 +127,8 @@ def _clause_row(policy, cid: str, lang: str) -> list[str]:
 
 def _args_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", metavar="FILE",
-                   help="show the policy as a scenario TOML changes it")
+                   help="show the policy as a scenario TOML changes it (default: the 2020 text "
+                   "as written)")
     p.add_argument("--quotes", action="store_true",
                    help="also print each clause's Chinese source sentence")
 
@@ -159,6 +162,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
         allowed = (" | ".join(str(c) for c in s.choices) if s.choices is not None
                    else f"{_num(float(s.range[0]))}..{_num(float(s.range[1]))}")
         rows.append([s.name, str(s.value), str(s.default), allowed,
+                     # the rationale is written in English (switches.toml): --lang en shows it
+                     label(s.label, lang) if lang == "zh" else
                      f"{label(s.label, lang)}. {s.rationale}"])
     print(table(heads, rows, [None, 12, 12, 16, max(40, cols - 22 - 12 - 12 - 16 - 8)]))
     print()
@@ -406,6 +411,19 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already names it (in words
+    such as "default: the scenario's") or the option is a switch (off unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        d = action.default
+        if ("default" in text or d is None or d is False or d == argparse.SUPPRESS
+                or action.nargs == 0 or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with a one-line error (usage goes to --help): bad input is one line."""
 
@@ -423,16 +441,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     names = {c.name for c in COMMANDS}
     wanted = next((a for a in argv if a in names), None) if argv is not None else None
     parser = Parser(
-        prog="parksim",
+        prog="parksim", formatter_class=HelpFormatter,
         description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
     parser.add_argument("--lang", choices=LANGS, default="en", help="output language")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=Parser)
     for c in COMMANDS:
-        p = sub.add_parser(c.name, help=c.help, description=c.help)
+        p = sub.add_parser(c.name, help=c.help, description=c.help,
+                           formatter_class=HelpFormatter)
         # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
         p.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS,
-                       help="output language")
+                       help="output language (default: the one given before the command, "
+                       "else en)")
         if argv is None or c.name == wanted:
             c.add_arguments(p)
         p.set_defaults(_run=c.run)

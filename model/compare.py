@@ -45,7 +45,8 @@ from model.workers import default_workers
 
 COST_STATS = ("mean", "p5", "p50", "p90", "p95")
 BUDGET_LINE = "budget_line"  # the comparison table's attrs key for --budget-line
-FILES = ("comparison.csv", "comparison.png", "comparison.md", "comparison.xlsx")
+FILES = ("comparison.csv", "comparison.png", "comparison.md")
+WORKBOOK = "comparison.xlsx"  # --xlsx
 
 
 @dataclass
@@ -384,7 +385,7 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
                     advice="use fewer replications (--replications) or fewer scenarios"
                     + (", fewer --workers" if workers > 1 else ""))
     place = outputs.prepare_folder(out if out is not None else default_folder(scs), "compare",
-                                   writes=FILES, explicit=out is not None,
+                                   writes=(*FILES, WORKBOOK), explicit=out is not None,
                                    inputs=[f for s in scs for f in (*s.chain, s.posterior)])
     with place:
         if engine == "batch":  # compile (once) and start the workers before the clock
@@ -417,7 +418,7 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
             from model.i18n import localise
             from model.workbook import Sheet, workbook_bytes
 
-            (tmp / "comparison.xlsx").write_bytes(workbook_bytes(
+            (tmp / WORKBOOK).write_bytes(workbook_bytes(
                 [Sheet("comparison", localise(table, lang))], lang, title="parksim compare"))
         figure(table, cmp.names, tmp / "comparison.png", lang)
         (tmp / "comparison.md").write_text(render(cmp, table, lang), encoding="utf-8")

@@ -153,6 +153,31 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "zh": "详见:{summary}(结果摘要)、同目录下的CSV文件、docs/outputs.md"},
 }
 
+# A clause parameter's label (clauses/*.toml give it in English, without its remark in
+# parentheses) in Chinese, for `parksim --lang zh policy`. A test holds every label covered.
+PARAM_LABELS: dict[str, str] = {
+    "Award per talent": "每人奖励", "Grant in year 1": "第一年资助",
+    "Follow-on fund investment ceiling, years 2 and 3": "第二、三年后续基金投资上限",
+    "Subsidy rate": "补助比例", "Cap per contract": "每份合同上限",
+    "Cap per unit per year": "每单位每年上限", "Support rate": "支持比例",
+    "Cap per base": "每个基地上限", "One-off award": "一次性奖励", "Reward rate": "奖励比例",
+    "Cap per enterprise per year": "每家企业每年上限", "Award": "奖励",
+    "Minimum number of grants": "最少授权数", "Minimum invention share": "发明专利最低占比",
+    "Minimum utility-model share": "实用新型专利最低占比", "National standard": "国家标准",
+    "Industry standard": "行业标准", "Local standard": "地方标准", "National level": "国家级",
+    "Autonomous-region level": "自治区级", "Academician workstation": "院士工作站",
+    "Postdoc research workstation": "博士后科研工作站",
+    "Postdoc innovation practice base": "博士后创新实践基地", "Minimum investment": "最低投资额",
+    "Cap per platform": "每个平台上限", "Ceiling": "上限", "Year 1": "第一年",
+    "Year 2": "第二年", "Year 3": "第三年",
+}
+
+
+def param_label(text: str, lang: str = "en") -> str:
+    """A clause parameter's label in `lang` (PARAM_LABELS); English when none is known."""
+    return PARAM_LABELS.get(text, text) if lang == "zh" else text
+
+
 REASONS: dict[str, dict[str, str]] = {
     "clause_off": {"en": "clause switched off", "zh": "条款停用"},
     "out_of_window": {"en": "outside the validity window", "zh": "不在有效期内"},

@@ -12,6 +12,7 @@ import pytest
 
 from model.report import run_command
 from model.targets import TARGET_IDS, load_targets
+from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = str(ROOT / "scenarios" / "baseline.toml")
@@ -57,7 +58,9 @@ def test_writes_every_file(batch_out):
     # what changes from run to run is in the untracked run.local.json, never in run.json
     local = json.loads((batch_out / "run.local.json").read_text())
     assert local["git"]["commit"] is None or len(local["git"]["commit"]) == 40
-    assert local["wall_time_s"] > 0 and local["workers"] == 1
+    # the default worker count is the one rule of issue 18 (model.workers.default_workers),
+    # no longer 1
+    assert local["wall_time_s"] > 0 and local["workers"] == default_workers()
     # the CPU features NumPy and numba dispatched on (issue 14): recorded, never in run.json
     assert local["machine"]["numpy"]["cpu_features"] and local["machine"]["numba"]["target_cpu"]
     assert not {"git", "wall_time_s", "workers", "chunk", "command", "machine"} & set(meta)

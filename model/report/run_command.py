@@ -18,15 +18,15 @@ from pathlib import Path
 
 from model import outputs, resources, values
 from model.errors import InputError
-from model.i18n import t
 from model.experiments import Experiment, bytes_per_replication, monte_carlo, n_runs, summarise
+from model.i18n import t
 from model.report import figures, summary
 from model.run_record import engine_digest, file_digest, local_record, manifest
 from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
-         "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES, "results.xlsx")
+         "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES)
 WORKBOOK = "results.xlsx"  # --xlsx: every table as a sheet (model.report.run_workbook)
 
 
@@ -117,7 +117,7 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
                     advice="use fewer replications (--replications)"
                     + (", fewer --workers" if workers > 1 else ""))
     place = outputs.prepare_folder(out if out is not None else ROOT / "results" / sc.name,
-                                   "run", writes=FILES, explicit=out is not None,
+                                   "run", writes=(*FILES, WORKBOOK), explicit=out is not None,
                                    inputs=[*sc.chain, sc.posterior])
     with place:  # on any failure, Ctrl-C or SIGTERM (model.cli) the staged files go
         took = _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, xlsx)

@@ -21,8 +21,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 # A warm cache loads every kernel in about a second on the project's machine (0.8 s measured
 # under a load of 6 on 2 cores); beyond this the kernels are being compiled, and we say so.
 ANNOUNCE_AFTER_S = 3.0
@@ -74,7 +72,3 @@ def prepare(scenario, seed: int, workers: int, say: Callable[[str], None],
         list(ex.map(_worker_ready, [scenario] * workers, [seed] * workers))
     return compiled
 
-
-def seed_of(seed: int) -> int:
-    """The warm-up's own seed: any fixed value; its numbers are thrown away."""
-    return int(np.uint32(seed))

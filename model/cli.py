@@ -173,6 +173,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
            else "; ".join(elig.get("requires", [])))
     for line in _wrap(t("eligibility_line", lang, who=who), cols - 2):
         print(line)
+    print()
+    for line in background_lines(_scenario_params(args), lang, cols - 2):
+        print(line)
     print(t("events_hint", lang))
     return 0
 
@@ -199,6 +202,57 @@ def cmd_events(args: argparse.Namespace) -> int:
     print(table(HEADS[lang], rows(_policy(args), lang),
                 [None, 8, 22, max(24, cols - 26 - 10 - 22 - 12 - 42 - 10), 12, None]))
     return 0
+
+
+def _scenario_params(args: argparse.Namespace) -> dict:
+    """The behavioural parameters of `--scenario FILE`, or the registry's defaults."""
+    from model.params import default_params
+
+    scenario = getattr(args, "scenario", None)
+    if not scenario:
+        return default_params()
+    from model.scenario import load_scenario
+
+    return load_scenario(scenario).params
+
+
+def _rule_numbers(table: dict) -> str:
+    """The numbers of a rules.toml table (its unit, source and quote left out)."""
+    return ", ".join(f"{k} = {v}" for k, v in table.items()
+                     if k not in ("unit", "source", "quote") and not isinstance(v, str))
+
+
+def background_lines(params: dict, lang: str, width: int) -> list[str]:
+    """`parksim policy`'s "Background policies" section, from model/policy/background.toml:
+    each policy with its level, years, channel, amounts (rules and registry) and source."""
+    from model.behaviour.background import load_background
+    from model.params import load_registry
+    from model.params.rules import load_rules
+
+    reg, rules = load_registry(), load_rules()
+    out = [t("background_title", lang)]
+    for b in load_background().values():
+        years = (t("bg_years", lang, first=b.first_year) if b.last_year == 0
+                 else t("bg_years_to", lang, first=b.first_year, last=b.last_year))
+        out.append(f"[{t('level_' + b.level, lang)}] {label(b.label, lang)} ({years})")
+        lines = [t("bg_channel", lang, text=label(b.channel, lang))]
+        if b.rules:
+            lines.append(t("bg_rules", lang, text="; ".join(
+                f"[{k}] {_rule_numbers(rules[k])}" for k in b.rules)))
+        if b.params:
+            lines.append(t("bg_params", lang, text="; ".join(
+                f"{n} = {_num(float(params[n]))} {reg[n].unit} [{_num(reg[n].range[0])}, "
+                f"{_num(reg[n].range[1])}]" for n in b.params)))
+        if b.setting:
+            lines.append(t("bg_switch", lang, name=b.setting, value=_num(float(params[b.setting]))))
+        if b.modelled != "yes":
+            lines.append(t("bg_modelled", lang, text=b.modelled))
+        lines.append(t("bg_source", lang, text=b.source))
+        if b.quote:
+            lines.append(t("source_line", lang, quote=b.quote))
+        for text in lines:
+            out += ["  " + s for s in _wrap(text, width - 2)]
+    return out
 
 
 # -- parksim awards -------------------------------------------------------------------------
@@ -390,7 +444,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("policy", "print the award clauses, switches and validity window",
+    Command("policy", "print the award clauses, switches, validity window and background "
+                      "policies",
             _args_policy, cmd_policy),
     Command("awards", "compute the award ledger for an events CSV",
             _args_awards, cmd_awards),

@@ -45,6 +45,7 @@ SHEET_NAMES: dict[str, dict[str, str]] = {
     "comparison": {"en": "comparison", "zh": "情景比较"},
     "ledger": {"en": "ledger", "zh": "奖补明细"},
     "totals": {"en": "totals", "zh": "合计"},
+    "attribution": {"en": "attribution", "zh": "条款组贡献"},
 }
 MAX_SHEET = 31  # Excel's limit on a sheet name
 WIDE_STATS = ("p50", "p90", "p95")
@@ -145,20 +146,31 @@ def fiscal_wide(fiscal: pd.DataFrame, clause_labels: dict[str, str], lang: str =
                 stats: Sequence[str] = WIDE_STATS) -> Sheet:
     """Money paid, clause by year, with P50, P90 and P95 over replications (万元).
 
-    One row per clause (all its kinds together) and a last row for all clauses; a column per
-    year and statistic, then the whole period. Quantiles do not add up: the P95 of the total
-    is not the sum of the clauses' P95s."""
+    One row per clause (all its kinds together) and a last row for all clauses; when fiscal.csv
+    has a payer column, each row names who pays and each payer's total gets a row before the
+    last. A column per year and statistic, then the whole period. Quantiles do not add up: the
+    P95 of the total is not the sum of the clauses' P95s."""
     paid = fiscal[(fiscal["measure"] == "paid") & fiscal["statistic"].isin(stats)]
     years = list(dict.fromkeys(y for y in paid["year"] if y != "all")) + ["all"]
     rows, headers = [], {}
-    clauses = list(dict.fromkeys(c for c in paid["clause"] if c != "all")) + ["all"]
-    for cid in clauses:
+    has_payer = "payer" in paid.columns
+    keys = [(c, None) for c in dict.fromkeys(c for c in paid["clause"] if c != "all")]
+    if has_payer:  # the payers' totals (clause all, payer x), then everything
+        keys += [("all", x) for x in dict.fromkeys(paid.loc[paid["clause"] == "all", "payer"])
+                 if x != "all"]
+    keys.append(("all", "all" if has_payer else None))
+    every = label({"en": "all clauses", "zh": "全部条款"}, lang)
+    for cid, who in keys:
         sub = paid[paid["clause"] == cid]
+        if who is not None:
+            sub = sub[sub["payer"] == who]
         kinds = set(sub["kind"])
         sub = sub[sub["kind"] == ("all" if "all" in kinds else next(iter(kinds)))]
         val = sub.set_index(["year", "statistic"])["value"]
         row = {"clause": cid, "clause_label": clause_labels.get(cid, "") if cid != "all"
-               else label({"en": "all clauses", "zh": "全部条款"}, lang)}
+               else every}
+        if has_payer:
+            row["payer"] = str(sub["payer"].iloc[0]) if len(sub) else ""
         for y in years:
             for s in stats:
                 row[f"{y} {s}"] = float(val.get((y, s), math.nan))

@@ -16,7 +16,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from model import outputs, resources, values
+from model import attribution, outputs, resources, values
 from model.errors import InputError
 from model.experiments import Experiment, bytes_per_replication, monte_carlo, n_runs, summarise
 from model.i18n import t
@@ -26,7 +26,7 @@ from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
-         "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES)
+         "ledger_sample.csv", "attribution.csv", "run.json", "summary.md", *summary.FIGURES)
 WORKBOOK = "results.xlsx"  # --xlsx: every table as a sheet (model.report.run_workbook)
 
 
@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser, lang: bool = True) -> argparse.Arg
                    help=f"also write {WORKBOOK}: every table as an Excel sheet, with a wide "
                    "fiscal sheet (clause x year, P50/P90/P95); see docs/outputs.md")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no headline")
+    p.add_argument("--attribution-replications", type=int, default=None, metavar="N",
+                   help="what each clause group buys (attribution.csv) on the run's first N "
+                   "replications, 2^groups runs each (default: all; 0: off)")
     return p
 
 
@@ -96,7 +99,8 @@ def load(arg: str | Path):
 def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int | None = None,
         engine: str = "batch", out: Path | None = None, budget_line: float | None = None,
         lang: str = "en", chunk: int = 500, workers: int | None = None, progress: bool = True,
-        xlsx: bool = False, timing: dict | None = None) -> Path:
+        attribution_replications: int | None = None, xlsx: bool = False,
+        timing: dict | None = None) -> Path:
     """Run the experiment and write every output into `out`; returns the folder.
 
     Every value and the output folder are checked, and the job's size estimated, before the
@@ -110,9 +114,13 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
         budget_line = values.option_amount("--budget-line", budget_line, "万元 per year")
     chunk = values.whole("--chunk", chunk, 1)
     workers = values.workers("--workers", default_workers() if workers is None else workers)
+    n_att = R if attribution_replications is None else min(
+        values.whole("--attribution-replications", attribution_replications, 0), R)
     resources.check("parksim run", memory=resources.process_memory(workers)
                     + R * bytes_per_replication(sc),
-                    seconds=n_runs(sc, R) * resources.SECONDS_PER_RUN[engine],
+                    seconds=n_runs(sc, R) * resources.SECONDS_PER_RUN[engine]
+                    + (attribution.n_runs(sc, n_att) * resources.SECONDS_PER_RUN["batch"]
+                       if n_att else 0.0),
                     workers=workers if engine == "batch" else 1,
                     advice="use fewer replications (--replications)"
                     + (", fewer --workers" if workers > 1 else ""))
@@ -120,14 +128,15 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
                                    "run", writes=(*FILES, WORKBOOK), explicit=out is not None,
                                    inputs=[*sc.chain, sc.posterior])
     with place:  # on any failure, Ctrl-C or SIGTERM (model.cli) the staged files go
-        took = _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, xlsx)
+        took = _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, n_att,
+                    xlsx)
     if timing is not None:
         timing.update(took)
     return place.path
 
 
 def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk, workers,
-         progress, xlsx=False) -> dict:
+         progress, attribution_replications: int, xlsx: bool = False) -> dict:
     compiled = 0.0
     if engine == "batch":  # compile (once) and start the workers before the clock and the bar
         from model import warmup
@@ -149,8 +158,11 @@ def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk
     finally:
         if bar:
             bar.close()
+    att = attribution.for_run(exp, attribution_replications, chunk=chunk, workers=workers,
+                              progress=progress)
     wall = time.perf_counter() - t0
-    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang, xlsx=xlsx)
+    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang, att=att,
+                    xlsx=xlsx)
     place.commit(record, local_record({
         "wall_time_s": round(wall, 3), "compile_time_s": round(compiled, 3), "chunk": chunk,
         "workers": workers, "scenario_path": str(sc.path) if sc.path else None}))
@@ -161,10 +173,12 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, xlsx=False) -> dict:
+def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None, xlsx=False) -> dict:
     """Every table, figure and summary.md into `d` (and the workbook with `xlsx`); returns
     run.json's content."""
     tables = summarise(exp, budget_line)
+    if att is not None:
+        tables["attribution"] = attribution.attribution_table(att)
     for name, df in tables.items():
         outputs.write_csv(df, d / f"{name}.csv", float_format="%.10g",
                           encoding=outputs.csv_encoding(lang))
@@ -184,7 +198,7 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, xlsx=False) -> di
             "horizon": exp.spec.horizon, "start": exp.years[0],
             "shared_counterfactual": exp.shared_counterfactual, "budget_line": budget_line,
             "ledger_check": exp.ledger_check, "clause_labels": clause_labels,
-            "figures_lang": fig_lang}
+            "figures_lang": fig_lang, "attribution": attribution.record(att)}
     (d / "summary.md").write_text(summary.render(tables, info, lang), encoding="utf-8")
     if xlsx:
         from model.report.run_workbook import workbook
@@ -200,7 +214,8 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, xlsx=False) -> di
         counterfactual="shared (no clause on)" if exp.shared_counterfactual else
         "paired, same roots, every award off",
         ledger_check={k: (bool(v) if k == "agree" else v) for k, v in
-                      exp.ledger_check.items()})
+                      exp.ledger_check.items()},
+        attribution=attribution.record(att))
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -212,7 +227,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     out = run(args.scenario, replications=args.replications, seed=args.seed,
               engine=args.engine, out=args.out, budget_line=args.budget_line, lang=lang,
               chunk=args.chunk, workers=args.workers, progress=not args.quiet,
-              xlsx=args.xlsx, timing=timing)
+              attribution_replications=args.attribution_replications, xlsx=args.xlsx,
+              timing=timing)
     print(out)
     if not args.quiet:
         print(headline(out, lang, timing["seconds"], timing["compile_seconds"]))

@@ -2,7 +2,8 @@
 
 Sheets, in order (names in the chosen language, model.workbook.SHEET_NAMES): about (the run's
 settings), targets, fiscal by year (the wide sheet: clause x year with P50, P90, P95), fiscal
-(the long table as in fiscal.csv), indicators, additionality, ledger sample. docs/outputs.md
+(the long table as in fiscal.csv), indicators, additionality, ledger sample, attribution
+(when the run computed it). docs/outputs.md
 names them. The CSVs stay the record; the workbook holds the same numbers.
 """
 
@@ -24,7 +25,7 @@ ABOUT = {  # info key -> the about sheet's words
     "horizon": {"en": "horizon", "zh": "评估年份"},
     "budget_line": {"en": "budget line (万元 per year)", "zh": "年度预算线(万元)"},
 }
-ORDER = ("targets", "fiscal", "indicators", "additionality", "ledger_sample")
+ORDER = ("targets", "fiscal", "indicators", "additionality", "ledger_sample", "attribution")
 
 
 def workbook(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> bytes:

@@ -239,19 +239,23 @@ def background_lines(params: dict, lang: str, width: int) -> list[str]:
         if b.rules:
             lines.append(t("bg_rules", lang, text="; ".join(
                 f"[{k}] {_rule_numbers(rules[k])}" for k in b.rules)))
-        if b.params:
+        english_only = lang == "zh"  # sources, registry units and notes exist in English only
+        if b.params and not english_only:
             lines.append(t("bg_params", lang, text="; ".join(
                 f"{n} = {_num(float(params[n]))} {reg[n].unit} [{_num(reg[n].range[0])}, "
                 f"{_num(reg[n].range[1])}]" for n in b.params)))
         if b.setting:
             lines.append(t("bg_switch", lang, name=b.setting, value=_num(float(params[b.setting]))))
-        if b.modelled != "yes":
+        if b.modelled != "yes" and not english_only:
             lines.append(t("bg_modelled", lang, text=b.modelled))
-        lines.append(t("bg_source", lang, text=b.source))
+        if not english_only:
+            lines.append(t("bg_source", lang, text=b.source))
         if b.quote:
             lines.append(t("source_line", lang, quote=b.quote))
         for text in lines:
             out += ["  " + s for s in _wrap(text, width - 2)]
+    if lang == "zh":
+        out.append(t("bg_english_only", lang))
     return out
 
 

@@ -48,6 +48,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bg_switch": {"en": "switched by {name} = {value} (1 on, 0 off)",
                   "zh": "由{name} = {value}控制(1开,0关)"},
     "bg_modelled": {"en": "modelled: {text}", "zh": "建模方式:{text}"},
+    "bg_english_only": {"en": "", "zh": "各背景政策的金额、来源与建模说明仅有英文版:"
+                                          "`parksim policy`"},
     "bg_source": {"en": "source: {text}", "zh": "来源:{text}"},
     "col_switch": {"en": "switch", "zh": "开关"},
     "col_value": {"en": "value", "zh": "取值"},

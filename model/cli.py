@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from model.errors import InputError
-from model.i18n import LANGS, kind_label, label, reason_label, t, unit_text
+from model.i18n import LANGS, kind_label, label, param_label, reason_label, t, unit_text
 
 # -- text layout ----------------------------------------------------------------------------
 
@@ -113,10 +113,12 @@ def _clause_row(policy, cid: str, lang: str) -> list[str]:
     if c.formula == "none":
         award_txt = "-"
     else:
-        award_txt = "; ".join((f"{_short(c.params[n].label)}: " if many else "")
+        award_txt = "; ".join((f"{param_label(_short(c.params[n].label), lang)}: " if many
+                               else "")
                               + _param_text(policy, cid, n, lang) for n in award)
     limits = [_param_text(policy, cid, n, lang) for n in caps]
-    limits += [f"{_short(c.params[n].label)} ≥ {_param_text(policy, cid, n, lang)}"
+    limits += [f"{param_label(_short(c.params[n].label), lang)} ≥ "
+               f"{_param_text(policy, cid, n, lang)}"
                for n in mins]
     name = label(c.label, lang) + ("" if c.enabled else " " + t("off", lang))
     return [cid, t("item_ref", lang, n=c.item), name, label(c.trigger, lang), award_txt,
@@ -125,7 +127,8 @@ def _clause_row(policy, cid: str, lang: str) -> list[str]:
 
 def _args_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", metavar="FILE",
-                   help="show the policy as a scenario TOML changes it")
+                   help="show the policy as a scenario TOML changes it (default: the 2020 text "
+                   "as written)")
     p.add_argument("--quotes", action="store_true",
                    help="also print each clause's Chinese source sentence")
 
@@ -159,6 +162,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
         allowed = (" | ".join(str(c) for c in s.choices) if s.choices is not None
                    else f"{_num(float(s.range[0]))}..{_num(float(s.range[1]))}")
         rows.append([s.name, str(s.value), str(s.default), allowed,
+                     # the rationale is written in English (switches.toml): --lang en shows it
+                     label(s.label, lang) if lang == "zh" else
                      f"{label(s.label, lang)}. {s.rationale}"])
     print(table(heads, rows, [None, 12, 12, 16, max(40, cols - 22 - 12 - 12 - 16 - 8)]))
     print()
@@ -171,6 +176,31 @@ def cmd_policy(args: argparse.Namespace) -> int:
     print()
     for line in background_lines(_scenario_params(args), lang, cols - 2):
         print(line)
+    print(t("events_hint", lang))
+    return 0
+
+
+# -- parksim events -------------------------------------------------------------------------
+
+
+def _args_events(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="FILE",
+                   help="list the events as a scenario's policy uses them (default: the 2020 "
+                   "text as written)")
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """Print every event type an events CSV may use, with an example row of each."""
+    from model.policy.events_listing import HEADS, rows
+
+    lang = args.lang
+    cols = max(100, shutil.get_terminal_size((120, 24)).columns)
+    print(t("events_title", lang))
+    print(t("events_columns", lang))
+    print()
+    # the example row is never wrapped (it is meant to be copied); the label takes what is left
+    print(table(HEADS[lang], rows(_policy(args), lang),
+                [None, 8, 22, max(24, cols - 26 - 10 - 22 - 12 - 42 - 10), 12, None]))
     return 0
 
 
@@ -209,19 +239,23 @@ def background_lines(params: dict, lang: str, width: int) -> list[str]:
         if b.rules:
             lines.append(t("bg_rules", lang, text="; ".join(
                 f"[{k}] {_rule_numbers(rules[k])}" for k in b.rules)))
-        if b.params:
+        english_only = lang == "zh"  # sources, registry units and notes exist in English only
+        if b.params and not english_only:
             lines.append(t("bg_params", lang, text="; ".join(
                 f"{n} = {_num(float(params[n]))} {reg[n].unit} [{_num(reg[n].range[0])}, "
                 f"{_num(reg[n].range[1])}]" for n in b.params)))
         if b.setting:
             lines.append(t("bg_switch", lang, name=b.setting, value=_num(float(params[b.setting]))))
-        if b.modelled != "yes":
+        if b.modelled != "yes" and not english_only:
             lines.append(t("bg_modelled", lang, text=b.modelled))
-        lines.append(t("bg_source", lang, text=b.source))
+        if not english_only:
+            lines.append(t("bg_source", lang, text=b.source))
         if b.quote:
             lines.append(t("source_line", lang, quote=b.quote))
         for text in lines:
             out += ["  " + s for s in _wrap(text, width - 2)]
+    if lang == "zh":
+        out.append(t("bg_english_only", lang))
     return out
 
 
@@ -230,13 +264,35 @@ def background_lines(params: dict, lang: str, width: int) -> list[str]:
 
 def _args_awards(p: argparse.ArgumentParser) -> None:
     p.add_argument("events", metavar="EVENTS.csv",
-                   help="columns unit_id, year, event, amount, eligible")
+                   help="columns unit_id (any text: credit code, name, number), year, event, "
+                   "amount, eligible, and optionally credit_code; `parksim events` lists the "
+                   "event types")
     p.add_argument("--out", metavar="LEDGER.csv", required=True,
                    help="where to write the award ledger (one row per award)")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace LEDGER.csv if it exists (never the events file itself)")
+                   help="replace LEDGER.csv (and LEDGER.xlsx) if it exists (never the events "
+                   "file itself)")
     p.add_argument("--scenario", metavar="FILE",
-                   help="a scenario TOML whose [policy] table changes switches or clauses")
+                   help="a scenario TOML whose [policy] table changes switches or clauses "
+                   "(default: the 2020 text as written)")
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write LEDGER.xlsx beside it: the ledger and the totals as Excel "
+                   "sheets")
+
+
+def ledger_frame(events, ledger):
+    """The ledger as written: unit ids as the events file gives them (with each unit's credit
+    code when the file has that column) and event rows numbered as a spreadsheet shows them."""
+    frame = ledger.to_frame()
+    # event_row: the events file's row as a spreadsheet numbers it (header = 1), as in errors
+    if events.rows is not None:
+        frame["event_row"] = events.rows[frame["event_row"].to_numpy()]
+    if events.units is not None:
+        codes = frame["unit_id"].to_numpy()
+        frame["unit_id"] = events.units[codes]
+        if events.credit_codes is not None:
+            frame.insert(1, "credit_code", events.credit_codes[codes])
+    return frame
 
 
 def kind_totals(ledger) -> dict[str, float]:
@@ -249,22 +305,30 @@ def kind_totals(ledger) -> dict[str, float]:
 
 def cmd_awards(args: argparse.Namespace) -> int:
     """Award ledger for an events file: every row's award with caps, window and switches."""
-    from model.outputs import prepare_file, write_csv
+    from model.outputs import csv_encoding, prepare_file, write_csv
     from model.policy.core import compute_ledger
     from model.policy.events_io import read_events
 
     lang = args.lang
     place = prepare_file(args.out, overwrite=args.overwrite, create_parents=False,
                          inputs=[args.events, getattr(args, "scenario", None)])
+    book = None
+    if getattr(args, "xlsx", False):
+        book = prepare_file(place.path.with_suffix(".xlsx"), option="--out (its .xlsx)",
+                            overwrite=args.overwrite, create_parents=False,
+                            inputs=[args.events, getattr(args, "scenario", None)])
     policy = _policy(args)
     events = read_events(args.events, policy)
     ledger = compute_ledger(events, policy)
-    frame = ledger.to_frame()
-    # event_row: the events file's row as a spreadsheet numbers it (header = 1), as in errors
-    frame["event_row"] = events.rows[frame["event_row"].to_numpy()]
-    out = place.write(lambda f: write_csv(frame, f))
+    frame = ledger_frame(events, ledger)
+    enc = csv_encoding(lang)
+    out = place.write(lambda f: write_csv(frame, f, encoding=enc))
+    if book is not None:
+        book.write(lambda f: f.write(_awards_workbook(frame, ledger, policy, lang)))
     print(t("events_read", lang, n=len(events), file=args.events))
     print(t("ledger_written", lang, n=len(ledger), file=out))
+    if book is not None:
+        print(t("workbook_written", lang, file=book.path))
     print()
     print(t("awards_title", lang))
     totals = ledger.totals()
@@ -302,6 +366,27 @@ def cmd_awards(args: argparse.Namespace) -> int:
                    else "zero_amount")
             print(f"  {reason_label(why, lang)}: {n}")
     return 0
+
+
+def _awards_workbook(frame, ledger, policy, lang: str) -> bytes:
+    """LEDGER.xlsx: the ledger, and the totals per clause and kind (what the command prints)."""
+    import pandas as pd
+
+    from model.policy.core import KIND_CODES
+    from model.workbook import Sheet, workbook_bytes
+
+    rows = []
+    for (cid, kind), v in ledger.totals().items():
+        n = int(((ledger.clause == ledger.clause_ids.index(cid))
+                 & (ledger.kind == KIND_CODES.index(kind))).sum())
+        rows.append({"clause": cid, "clause_label": label(policy.clauses[cid].label, lang),
+                     "kind": kind, "rows": n, "total": v})
+    for kind, v in kind_totals(ledger).items():
+        rows.append({"clause": "all", "clause_label": t("grand_total", lang), "kind": kind,
+                     "rows": int((ledger.kind == KIND_CODES.index(kind)).sum()), "total": v})
+    totals = pd.DataFrame(rows, columns=["clause", "clause_label", "kind", "rows", "total"])
+    return workbook_bytes([Sheet("ledger", frame), Sheet("totals", totals)], lang,
+                          title="parksim awards")
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -368,6 +453,8 @@ COMMANDS: tuple[Command, ...] = (
             _args_policy, cmd_policy),
     Command("awards", "compute the award ledger for an events CSV",
             _args_awards, cmd_awards),
+    Command("events", "list the event types an events CSV may use, with an example row each",
+            _args_events, cmd_events),
     Command("run", "Monte Carlo of a scenario: P(targets), cost, additionality, figures",
             lambda p: _run_cmd().cli_arguments(p), lambda a: _run_cmd().run_from_args(a)),
     Command("compare", "scenarios side by side on common random numbers",
@@ -381,6 +468,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("calibrate", "ABC calibration to the known facts, then posterior predictive checks",
             lambda p: _calibrate().cli_arguments(p), lambda a: _calibrate().run_from_args(a)),
 )
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already names it (in words
+    such as "default: the scenario's") or the option is a switch (off unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        d = action.default
+        if ("default" in text or d is None or d is False or d == argparse.SUPPRESS
+                or action.nargs == 0 or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 class Parser(argparse.ArgumentParser):
@@ -400,16 +500,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     names = {c.name for c in COMMANDS}
     wanted = next((a for a in argv if a in names), None) if argv is not None else None
     parser = Parser(
-        prog="parksim",
+        prog="parksim", formatter_class=HelpFormatter,
         description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
     parser.add_argument("--lang", choices=LANGS, default="en", help="output language")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=Parser)
     for c in COMMANDS:
-        p = sub.add_parser(c.name, help=c.help, description=c.help)
+        p = sub.add_parser(c.name, help=c.help, description=c.help,
+                           formatter_class=HelpFormatter)
         # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
         p.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS,
-                       help="output language")
+                       help="output language (default: the one given before the command, "
+                       "else en)")
         if argv is None or c.name == wanted:
             c.add_arguments(p)
         p.set_defaults(_run=c.run)

@@ -41,9 +41,12 @@ from model.policy.core import KIND_CODES
 from model.run_record import engine_digest, file_digest, local_record, manifest
 from model.scenario import ROOT, Scenario, list_scenarios, load_scenario, scenario_path
 from model.targets import TARGET_IDS, load_targets
+from model.workers import default_workers
 
 COST_STATS = ("mean", "p5", "p50", "p90", "p95")
+BUDGET_LINE = "budget_line"  # the comparison table's attrs key for --budget-line
 FILES = ("comparison.csv", "comparison.png", "comparison.md")
+WORKBOOK = "comparison.xlsx"  # --xlsx
 
 
 @dataclass
@@ -66,7 +69,8 @@ class Comparison:
 
 
 def compare(scenarios: list, replications: int | None = None, seed: int | None = None, *,
-            chunk: int = 500, progress=None) -> Comparison:
+            chunk: int = 500, progress=None, engine: str = "batch",
+            workers: int = 1) -> Comparison:
     """Run every scenario on the same roots: R and the seed default to the first scenario's."""
     scs = [s if isinstance(s, Scenario) else load_scenario(scenario_path(s)) for s in scenarios]
     if len(scs) < 2:
@@ -76,8 +80,8 @@ def compare(scenarios: list, replications: int | None = None, seed: int | None =
                      "need two)")
     S = values.seed("--seed", seed if seed is not None else scs[0].seed)
     chunk = values.whole("--chunk", chunk, 1)
-    exps = [monte_carlo(s, R, S, chunk=chunk, ledger_reps=0, cap_reps=0, progress=progress)
-            for s in scs]
+    exps = [monte_carlo(s, R, S, chunk=chunk, ledger_reps=0, cap_reps=0, progress=progress,
+                        engine=engine, workers=workers) for s in scs]
     return Comparison(scs, exps, R, S)
 
 
@@ -102,14 +106,22 @@ def _q(x: np.ndarray) -> dict[str, float]:
                                          for s in COST_STATS if s != "mean"}}
 
 
-def comparison_table(cmp: Comparison) -> pd.DataFrame:
+def _over(exp: Experiment, line: float) -> np.ndarray:
+    """(R, Y+1): a year's total outlay above the budget line, per year and in any year."""
+    over = exp.paid.sum(axis=(1, 2)) > line
+    return np.c_[over, over.any(axis=1)]
+
+
+def comparison_table(cmp: Comparison, budget_line: float | None = None) -> pd.DataFrame:
     """Tidy table: scenario, measure, item, statistic, value, unit, reference.
 
     measures: p_met (Wilson 95%), cost (quantiles over replications), additionality (policy
     minus its counterfactual, paired t 95%; additionality_rel: the same over the
     counterfactual mean), unpaid (budget lines only), and for every
     scenario after the first the paired differences from it: p_met_diff, indicator_diff,
-    cost_diff, additionality_diff (mean with a paired-t 95% interval)."""
+    cost_diff, additionality_diff (mean with a paired-t 95% interval). With `budget_line`
+    (万元 per year): p_exceeds, P(a year's total outlay above it) per year and in any year
+    (Wilson 95%), and its paired difference p_exceeds_diff."""
     t_ = load_targets()
     ref = cmp.experiments[0]
     names = cmp.names
@@ -132,6 +144,11 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
         for kind in ("all", *KIND_CODES, "committed"):
             for stat, v in _q(_cost(exp, kind)).items():
                 add(name, "cost", kind, stat, v, "万元")
+        if budget_line is not None:
+            over = _over(exp, budget_line)
+            for y, yl in enumerate([*(str(y) for y in exp.years), "any"]):
+                k = int(over[:, y].sum())
+                add_ci(name, "p_exceeds", yl, k / R, *wilson(k, R), "probability")
         if exp.spec.budget is not None:
             for stat, v in _q(_unpaid(exp)).items():
                 add(name, "unpaid", "all", stat, v, "万元")
@@ -159,8 +176,14 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
         for kind in ("all", *KIND_CODES, "committed"):
             add_ci(name, "cost_diff", kind, *paired_ci(_cost(exp, kind) - _cost(ref, kind)),
                    "万元", vs)
-    return pd.DataFrame(rows, columns=["scenario", "measure", "item", "statistic", "value",
-                                       "unit", "reference"])
+        if budget_line is not None and exp.years == ref.years:
+            d = _over(exp, budget_line)[:, -1].astype(float) - _over(ref, budget_line)[:, -1]
+            add_ci(name, "p_exceeds_diff", "any", *paired_ci(d), "probability", vs)
+    out = pd.DataFrame(rows, columns=["scenario", "measure", "item", "statistic", "value",
+                                      "unit", "reference"])
+    if budget_line is not None:
+        out.attrs[BUDGET_LINE] = budget_line
+    return out
 
 
 # -- the figure ---------------------------------------------------------------------------------
@@ -275,6 +298,12 @@ def render(cmp: Comparison, table: pd.DataFrame, lang: str = "en") -> str:
                      + " |")
     cells = [f"{get(n, 'cost', 'committed', 'mean'):,.0f}" for n in names]
     lines.append(f"| {t('cmp_committed_row', lang)} | " + " | ".join(cells) + " |")
+    if (table["measure"] == "p_exceeds").any():
+        cells = [f"{get(n, 'p_exceeds', 'any', 'estimate'):.2f} "
+                 f"[{get(n, 'p_exceeds', 'any', 'ci_low'):.2f}, "
+                 f"{get(n, 'p_exceeds', 'any', 'ci_high'):.2f}]" for n in names]
+        lines.append(f"| {t('cmp_exceeds_row', lang, x=f'{table.attrs[BUDGET_LINE]:,.0f}')} | "
+                     + " | ".join(cells) + " |")
     if any(s.budget is not None for s in cmp.scenarios):
         cells = [(f"{get(n, 'unpaid', 'all', 'mean'):,.0f}" if s.budget is not None else "–")
                  for n, s in zip(names, cmp.scenarios, strict=True)]
@@ -332,8 +361,10 @@ def default_folder(scs: list[Scenario]) -> Path:
 
 def run(paths: list, *, replications: int | None = None, seed: int | None = None,
         out: Path | None = None, lang: str = "en", chunk: int = 500,
-        progress: bool = False) -> Path:
-    """Load and check every scenario and the output folder first, run them, then write."""
+        progress: bool = False, engine: str = "batch", workers: int | None = None,
+        budget_line: float | None = None, xlsx: bool = False) -> Path:
+    """Load and check every scenario and the output folder first, run them, then write.
+    `workers` defaults to model.workers.default_workers(), as for `parksim run`."""
     scs = [load_scenario(scenario_path(p)) for p in paths]  # all checked before any run
     if len(scs) < 2:
         raise InputError("compare", "scenarios", "at least two scenario files", len(scs))
@@ -342,40 +373,69 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
                      "need two)")
     values.seed("--seed", seed if seed is not None else scs[0].seed)
     chunk = values.whole("--chunk", chunk, 1)
-    resources.check("parksim compare", memory=resources.process_memory(1)
+    workers = values.workers("--workers", default_workers() if workers is None else workers)
+    if engine not in ("batch", "mesa"):
+        raise InputError("--engine", "value", "batch or mesa", engine)
+    if budget_line is not None:
+        budget_line = values.option_amount("--budget-line", budget_line, "万元 per year")
+    resources.check("parksim compare", memory=resources.process_memory(workers)
                     + sum(R * bytes_per_replication(s) for s in scs),
-                    seconds=sum(n_runs(s, R) for s in scs) * resources.SECONDS_PER_RUN["batch"],
-                    advice="use fewer replications (--replications) or fewer scenarios")
+                    seconds=sum(n_runs(s, R) for s in scs) * resources.SECONDS_PER_RUN[engine],
+                    workers=workers if engine == "batch" else 1,
+                    advice="use fewer replications (--replications) or fewer scenarios"
+                    + (", fewer --workers" if workers > 1 else ""))
     place = outputs.prepare_folder(out if out is not None else default_folder(scs), "compare",
-                                   writes=FILES, explicit=out is not None,
+                                   writes=(*FILES, WORKBOOK), explicit=out is not None,
                                    inputs=[f for s in scs for f in (*s.chain, s.posterior)])
     with place:
+        if engine == "batch":  # compile (once) and start the workers before the clock
+            from model import warmup
+            from model.batch import DEFAULT_CHUNK
+
+            pool = workers if 2 * min(R, chunk) > DEFAULT_CHUNK else 1
+            warmup.prepare(scs[0], values.seed("--seed", seed if seed is not None
+                                               else scs[0].seed), pool,
+                           _say if progress else lambda m: None, t("compile_notice", lang))
         t0 = time.perf_counter()
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=R * len(scs), unit="rep", desc="compare", file=sys.stderr)
+            # progress counts runs, a scenario's policy and counterfactual runs each
+            bar = tqdm(total=sum(n_runs(s, R) for s in scs), unit="run", desc="compare",
+                       file=sys.stderr)
         try:
             cmp = compare(scs, replications, seed, chunk=chunk,
-                          progress=bar.update if bar else None)
+                          progress=bar.update if bar else None, engine=engine, workers=workers)
         finally:
             if bar:
                 bar.close()
-        table = comparison_table(cmp)
+        table = comparison_table(cmp, budget_line)
         tmp = place.staging
-        outputs.write_csv(table, tmp / "comparison.csv", float_format="%.10g")
+        outputs.write_csv(table, tmp / "comparison.csv", float_format="%.10g",
+                          encoding=outputs.csv_encoding(lang))
+        if xlsx:
+            from model.i18n import localise
+            from model.workbook import Sheet, workbook_bytes
+
+            (tmp / WORKBOOK).write_bytes(workbook_bytes(
+                [Sheet("comparison", localise(table, lang))], lang, title="parksim compare"))
         figure(table, cmp.names, tmp / "comparison.png", lang)
         (tmp / "comparison.md").write_text(render(cmp, table, lang), encoding="utf-8")
         place.commit(manifest(
             "compare", scenarios=[{"name": s.name, "digest": s.digest(), **(
                 {"posterior_digest": file_digest(s.posterior)} if s.posterior else {})}
                 for s in scs], reference=cmp.names[0], root_seed=cmp.seed,
-            replications=cmp.replications, engine="batch", engine_digest=engine_digest(),
-            lang=lang), local_record({"wall_time_s": round(time.perf_counter() - t0, 3),
-                                      "chunk": chunk,
+            replications=cmp.replications, engine=engine, engine_digest=engine_digest(),
+            budget_line_wan_yuan=budget_line, lang=lang),
+            local_record({"wall_time_s": round(time.perf_counter() - t0, 3), "chunk": chunk,
+                          "workers": workers,
                                       "scenario_paths": [str(s.path) for s in scs]}))
     return place.path
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def print_scenarios(lang: str = "en", folder: Path | None = None) -> int:
@@ -400,7 +460,11 @@ def args_compare(p: argparse.ArgumentParser) -> None:
                    help="root seed, shared by every scenario (default: the first scenario's)")
     p.add_argument("--out", default=None, help="output folder: new, or an earlier `parksim "
                    "compare` output (default: results/compare_<names>/)")
-    p.add_argument("--chunk", type=int, default=500, help="replications per batch call")
+    from model.report.run_command import add_engine_options
+
+    add_engine_options(p)
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write comparison.xlsx: the comparison table as an Excel sheet")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -414,7 +478,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise InputError("compare", "scenarios", "at least two scenario files",
                          len(args.scenarios))
     out = run(args.scenarios, replications=args.replications, seed=args.seed, out=args.out,
-              lang=getattr(args, "lang", "en"), chunk=args.chunk, progress=not args.quiet)
+              lang=getattr(args, "lang", "en"), chunk=args.chunk, progress=not args.quiet,
+              engine=args.engine, workers=args.workers, budget_line=args.budget_line,
+              xlsx=args.xlsx)
     print(out)
     return 0
 

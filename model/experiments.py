@@ -303,15 +303,17 @@ def targets_table(exp: Experiment) -> pd.DataFrame:
 
 
 def indicators_table(exp: Experiment) -> pd.DataFrame:
-    """Per target, year and arm: mean and quantiles over replications."""
+    """Per target, year and arm: mean and quantiles over replications, in the target's unit."""
+    meta = load_targets()
+    units = {tid: meta[tid]["unit"] for tid in TARGET_IDS}
     rows = []
     for a, arm in enumerate(ARMS):
         q = _quantiles(exp.indicators[a], FAN_STATS)  # each (Y, 9)
         for y, year in enumerate(exp.years):
             for j, tid in enumerate(TARGET_IDS):
                 for s in FAN_STATS:
-                    rows.append((tid, year, arm, s, float(q[s][y, j])))
-    return pd.DataFrame(rows, columns=["target", "year", "arm", "statistic", "value"])
+                    rows.append((tid, year, arm, s, float(q[s][y, j]), units[tid]))
+    return pd.DataFrame(rows, columns=["target", "year", "arm", "statistic", "value", "unit"])
 
 
 def _kinds_of(policy: Policy, cid: str) -> list[str]:

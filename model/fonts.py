@@ -12,7 +12,7 @@ from __future__ import annotations
 import glob
 import shutil
 import subprocess
-import warnings
+import sys
 from functools import cache
 
 # Families known to carry simplified Chinese, best first (Debian, macOS, Windows names).
@@ -70,6 +70,9 @@ def cjk_font() -> str | None:
 
 
 _warned: set[str] = set()
+NO_FONT = ("warning: no Chinese font found, so the figures are labelled in English; to fix it, "
+           "run `make fonts` or install fonts-noto-cjk (Debian/Ubuntu: apt-get install "
+           "fonts-noto-cjk).")
 
 
 def figure_lang(lang: str) -> str:
@@ -87,8 +90,8 @@ def figure_lang(lang: str) -> str:
     if font is None:
         if "zh" not in _warned:
             _warned.add("zh")
-            warnings.warn("no CJK font found (run `make fonts`, or install fonts-noto-cjk): "
-                          "figures are labelled in English", RuntimeWarning, stacklevel=2)
+            # printed, not warnings.warn: its default format adds the source line
+            print(NO_FONT, file=sys.stderr, flush=True)
         return "en"
     import matplotlib.pyplot as plt
 

@@ -48,6 +48,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bg_switch": {"en": "switched by {name} = {value} (1 on, 0 off)",
                   "zh": "由{name} = {value}控制(1开,0关)"},
     "bg_modelled": {"en": "modelled: {text}", "zh": "建模方式:{text}"},
+    "bg_english_only": {"en": "", "zh": "各背景政策的金额、来源与建模说明仅有英文版:"
+                                          "`parksim policy`"},
     "bg_source": {"en": "source: {text}", "zh": "来源:{text}"},
     "col_switch": {"en": "switch", "zh": "开关"},
     "col_value": {"en": "value", "zh": "取值"},
@@ -57,6 +59,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "window_line": {"en": "In force: {start} to {end}.", "zh": "有效期:{start}至{end}。"},
     "eligibility_line": {"en": "Eligible: {who}.", "zh": "支持对象:{who}"},
     "source_line": {"en": "Source (Chinese text): {quote}", "zh": "原文:{quote}"},
+    "events_hint": {"en": "Event types for `parksim awards`: `parksim events`.",
+                    "zh": "`parksim awards`可用的事项类型:`parksim events`。"},
+    # parksim events
+    "events_title": {"en": "Event types of an events CSV (parksim awards)",
+                     "zh": "事项文件(parksim awards)可用的事项类型"},
+    "events_columns": {"en": "Columns: unit_id (any text: credit code, name, number), year, "
+                             "event, amount, eligible (blank = true); optional credit_code "
+                             "(GB 32100-2015, checked). docs/events.md lists the same.",
+                       "zh": "列:unit_id(任意文本:统一社会信用代码、名称或编号)、year、event、"
+                             "amount、eligible(留空即为是);可选列credit_code(按GB 32100-2015"
+                             "校验)。docs/events.md列有同样内容。"},
     # parksim awards
     "awards_title": {"en": "Awards by clause and kind (万元)", "zh": "各条款奖补合计(万元)"},
     "col_total": {"en": "total", "zh": "合计"},
@@ -65,6 +78,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "events_read": {"en": "{n} events read from {file}", "zh": "从{file}读取事项{n}条"},
     "ledger_written": {"en": "Ledger ({n} rows) written to {file}",
                        "zh": "奖补明细({n}行)已写入{file}"},
+    "workbook_written": {"en": "Workbook written to {file}", "zh": "Excel工作簿已写入{file}"},
     "zero_reasons": {"en": "Rows with zero award, by reason:", "zh": "零奖补行(按原因):"},
     "no_awards": {"en": "No award rows.", "zh": "无奖补记录。"},
     # kinds and reasons
@@ -87,6 +101,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmp_cost_row": {"en": "cost paid, {stat} (万元)", "zh": "已支付支出,{stat}(万元)"},
     "cmp_committed_row": {"en": "committed after the horizon, mean (万元)",
                           "zh": "评估期后到期的承诺,均值(万元)"},
+    "cmp_exceeds_row": {"en": "P(some year's outlay above the budget line of {x} 万元)",
+                        "zh": "某年支出超出预算线{x}万元的概率"},
     "cmp_unpaid_row": {"en": "claims unpaid by the budget line at the horizon, mean (万元)",
                        "zh": "预算额度内未支付的申领(至评估年),均值(万元)"},
     "cmp_add_row": {"en": "additionality {tid} (policy − no policy)",
@@ -133,7 +149,52 @@ MESSAGES: dict[str, dict[str, str]] = {
     "calib_validated": {"en": "Predictive checks: {ok} of {n} facts reproduced; table and "
                               "figures in {dir}.",
                         "zh": "预测检验:{n}个事实中再现{ok}个;表格和图见{dir}。"},
+    # parksim run: the first run's compile notice and the headline (model/report/headline.py)
+    "compile_notice": {"en": "compiling the engine once, about a minute (later runs start at "
+                             "once; not counted in the time estimate)",
+                       "zh": "首次运行:正在编译计算引擎,约需一分钟(之后的运行立即开始;"
+                             "不计入剩余时间估计)"},
+    "took": {"en": "done in {s}", "zh": "用时{s}"},
+    "took_compiled": {"en": "done in {s}, after {c} compiling the engine once",
+                      "zh": "用时{s},此前一次性编译引擎用时{c}"},
+    "seconds": {"en": "{v:.1f} s", "zh": "{v:.1f}秒"},
+    "minutes": {"en": "{m} min {s:02d} s", "zh": "{m}分{s:02d}秒"},
+    "headline_p": {"en": "P({tid} met) {p} [{lo}, {hi}]",
+                   "zh": "P({tid}达成) {p} [{lo}, {hi}]"},
+    "headline_all": {"en": "P(all nine met) {p} [{lo}, {hi}]",
+                     "zh": "P(九项全部达成) {p} [{lo}, {hi}]"},
+    "headline_cost": {"en": "total cost {y0}-{y1}: P50 {p50} 万元, P95 {p95} 万元",
+                      "zh": "{y0}-{y1}年总支出:P50 {p50}万元,P95 {p95}万元"},
+    "headline_ci": {"en": "in P(...): the estimate over the replications and its 95% "
+                          "Wilson interval", "zh": "P(...):各次重复的估计值及其95% Wilson区间"},
+    "headline_more": {"en": "more: {summary} (the page), the CSVs beside it, docs/outputs.md",
+                      "zh": "详见:{summary}(结果摘要)、同目录下的CSV文件、docs/outputs.md"},
 }
+
+# A clause parameter's label (clauses/*.toml give it in English, without its remark in
+# parentheses) in Chinese, for `parksim --lang zh policy`. A test holds every label covered.
+PARAM_LABELS: dict[str, str] = {
+    "Award per talent": "每人奖励", "Grant in year 1": "第一年资助",
+    "Follow-on fund investment ceiling, years 2 and 3": "第二、三年后续基金投资上限",
+    "Subsidy rate": "补助比例", "Cap per contract": "每份合同上限",
+    "Cap per unit per year": "每单位每年上限", "Support rate": "支持比例",
+    "Cap per base": "每个基地上限", "One-off award": "一次性奖励", "Reward rate": "奖励比例",
+    "Cap per enterprise per year": "每家企业每年上限", "Award": "奖励",
+    "Minimum number of grants": "最少授权数", "Minimum invention share": "发明专利最低占比",
+    "Minimum utility-model share": "实用新型专利最低占比", "National standard": "国家标准",
+    "Industry standard": "行业标准", "Local standard": "地方标准", "National level": "国家级",
+    "Autonomous-region level": "自治区级", "Academician workstation": "院士工作站",
+    "Postdoc research workstation": "博士后科研工作站",
+    "Postdoc innovation practice base": "博士后创新实践基地", "Minimum investment": "最低投资额",
+    "Cap per platform": "每个平台上限", "Ceiling": "上限", "Year 1": "第一年",
+    "Year 2": "第二年", "Year 3": "第三年",
+}
+
+
+def param_label(text: str, lang: str = "en") -> str:
+    """A clause parameter's label in `lang` (PARAM_LABELS); English when none is known."""
+    return PARAM_LABELS.get(text, text) if lang == "zh" else text
+
 
 REASONS: dict[str, dict[str, str]] = {
     "clause_off": {"en": "clause switched off", "zh": "条款停用"},
@@ -251,3 +312,162 @@ def kind_label(kind: str, lang: str = "en") -> str:
 def reason_label(reason: str, lang: str = "en") -> str:
     """Why a ledger row pays nothing (or a share), in words."""
     return label(REASONS.get(reason), lang) or reason
+
+
+# -- table labels: workbook headers and values, the text columns of CSVs --------------------------
+# Column names and code values (arm, measure, kind, ...) are the same in every language in the
+# CSVs, so a script reads any run; the workbook (`--xlsx`) shows them in words. docs/outputs.md
+# describes every column.
+HEADERS: dict[str, dict[str, str]] = {
+    "arm": {"en": "arm", "zh": "组别"},
+    "measure": {"en": "measure", "zh": "度量"},
+    "target": {"en": "target", "zh": "目标"},
+    "count": {"en": "targets met", "zh": "达成目标数"},
+    "probability": {"en": "probability", "zh": "概率"},
+    "ci_low": {"en": "95% CI low", "zh": "95%区间下限"},
+    "ci_high": {"en": "95% CI high", "zh": "95%区间上限"},
+    "n": {"en": "runs meeting it", "zh": "达成次数"},
+    "replications": {"en": "replications", "zh": "重复次数"},
+    "replication": {"en": "replication", "zh": "重复序号"},
+    "threshold": {"en": "threshold", "zh": "目标值"},
+    "op": {"en": "comparison", "zh": "比较"},
+    "clause": {"en": "clause", "zh": "条款"},
+    "clause_label": {"en": "clause name", "zh": "条款名称"},
+    "kind": {"en": "kind", "zh": "类型"},
+    "year": {"en": "year", "zh": "年份"},
+    "statistic": {"en": "statistic", "zh": "统计量"},
+    "value": {"en": "value", "zh": "数值"},
+    "unit": {"en": "unit", "zh": "单位"},
+    "policy_mean": {"en": "mean with the policy", "zh": "政策组均值"},
+    "counterfactual_mean": {"en": "mean without the policy", "zh": "无政策组均值"},
+    "estimate": {"en": "estimate", "zh": "估计值"},
+    "method": {"en": "method", "zh": "方法"},
+    "status": {"en": "status", "zh": "状态"},
+    "mean_paid": {"en": "mean paid", "zh": "平均支出"},
+    "mean_additional": {"en": "mean additional outcome", "zh": "平均增量"},
+    "unit_id": {"en": "unit id", "zh": "单位"},
+    "credit_code": {"en": "credit code", "zh": "统一社会信用代码"},
+    "amount": {"en": "amount", "zh": "金额"},
+    "capped_by": {"en": "capped by", "zh": "受限于"},
+    "reason": {"en": "reason", "zh": "原因"},
+    "event_year": {"en": "event year", "zh": "事项年份"},
+    "event_row": {"en": "events file row", "zh": "事项文件行号"},
+    "scenario": {"en": "scenario", "zh": "情景"},
+    "item": {"en": "item", "zh": "项目"},
+    "reference": {"en": "compared with", "zh": "参照情景"},
+    "rows": {"en": "rows", "zh": "行数"},
+    "total": {"en": "total", "zh": "合计"},
+    "key": {"en": "item", "zh": "项目"},
+    "payer": {"en": "payer", "zh": "支付方"},
+}
+# Columns whose unit is the same on every row (the workbook's header shows it); a table with a
+# `unit` column gives it row by row instead.
+HEADER_UNITS: dict[str, str] = {"amount": "万元", "mean_paid": "万元", "total": "万元"}
+
+VALUES: dict[str, dict[str, dict[str, str]]] = {
+    "arm": {"policy": {"en": "policy", "zh": "实施政策"},
+            "counterfactual": {"en": "no policy", "zh": "无政策"}},
+    "kind": {"grant": {"en": "grant", "zh": "财政资助"},
+             "fund_investment": {"en": "fund investment", "zh": "基金投资"},
+             "all": {"en": "all", "zh": "全部"}},
+    "statistic": {"mean": {"en": "mean", "zh": "均值"}, "max": {"en": "max", "zh": "最大值"},
+                  "probability": {"en": "probability", "zh": "概率"},
+                  "estimate": {"en": "estimate", "zh": "估计值"},
+                  "ci_low": {"en": "95% CI low", "zh": "95%区间下限"},
+                  "ci_high": {"en": "95% CI high", "zh": "95%区间上限"}},
+    "measure": {
+        "p_met": {"en": "P(target met)", "zh": "目标达成概率"},
+        "p_count_met": {"en": "P(this many targets met)", "zh": "达成该数目目标的概率"},
+        "paid": {"en": "paid", "zh": "已支付"},
+        "claims": {"en": "claimed", "zh": "申领"},
+        "carried": {"en": "carried to next year", "zh": "结转下年"},
+        "dropped": {"en": "dropped", "zh": "不予支付"},
+        "committed": {"en": "committed after the horizon", "zh": "评估期后到期的承诺"},
+        "p_exceeds": {"en": "P(outlay above the budget line)", "zh": "支出超出预算线的概率"},
+        "cap_bound": {"en": "ceiling under the caps", "zh": "上限所允许的最高额"},
+        "cap_bound_claimants": {"en": "claimants behind the ceiling", "zh": "上限估算的申请者数"},
+        "difference": {"en": "policy minus no policy", "zh": "政策与无政策之差"},
+        "cost_per_additional": {"en": "cost per additional unit", "zh": "单位增量成本"},
+        "cost": {"en": "cost paid", "zh": "已支付支出"},
+        "unpaid": {"en": "claims unpaid", "zh": "未支付申领"},
+        "additionality": {"en": "additionality", "zh": "政策增量"},
+        "additionality_rel": {"en": "additionality, share of no-policy mean",
+                              "zh": "政策增量占无政策均值的比例"},
+        "p_met_diff": {"en": "Δ P(target met)", "zh": "Δ目标达成概率"},
+        "indicator_diff": {"en": "Δ indicator", "zh": "Δ指标"},
+        "cost_diff": {"en": "Δ cost paid", "zh": "Δ已支付支出"},
+        "additionality_diff": {"en": "Δ additionality", "zh": "Δ政策增量"},
+        "p_exceeds_diff": {"en": "Δ P(outlay above the budget line)",
+                           "zh": "Δ支出超出预算线的概率"},
+    },
+    "payer": {"prefecture": {"en": "prefecture budget", "zh": "州本级财政"},
+              "region_fund": {"en": "region's innovation fund", "zh": "自治区创新基金"},
+              "all": {"en": "all", "zh": "全部"}},
+    "capped_by": {"per_item": {"en": "cap per item", "zh": "单项上限"},
+                  "per_unit_year": {"en": "cap per unit and year", "zh": "单位年度上限"}},
+    "reason": {k: v for k, v in REASONS.items()},
+}
+
+# Text cells (units, methods, statuses) of the run's tables, written in English by the model and
+# shown in Chinese with --lang zh: exact texts, then patterns with a number in them.
+TEXTS: dict[str, str] = {
+    "万元": "万元", "probability": "概率", "units": "家单位", "share": "比例",
+    "HTEs in the zone (stock at year end)": "区内高新技术企业(年末存量,家)",
+    "alliances": "个联盟", "platforms (stock)": "个平台(存量)",
+    "workstations (stock)": "个工作站(存量)",
+    "patents granted (cumulative)": "件授权专利(累计)",
+    "offshore incubators": "个离岸孵化器",
+    "international S&T cooperation bases": "个国际科技合作基地",
+    "万元 per additional HTE": "万元/新增高新技术企业",
+    "万元 per additional platform": "万元/新增创新平台",
+    "万元 per additional granted patent": "万元/新增授权专利",
+    "share of the counterfactual mean": "占无政策均值的比例",
+    "paired t": "配对t检验", "ok": "有效",
+    "not defined: additional outcome's CI includes 0": "无定义:增量的置信区间包含0",
+    "not defined: policy lowers outcome": "无定义:政策使该产出下降",
+}
+TEXT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"ratio of means, percentile bootstrap \((\d+) resamples\)",
+     "均值之比,百分位自助法({0}次重抽样)"),
+)
+TEXT_COLUMNS = ("unit", "method", "status")  # the CSV columns that are words, not codes
+
+
+def text_label(text: object, lang: str = "en") -> object:
+    """A text cell of a table in `lang` (TEXTS, TEXT_PATTERNS); other values unchanged."""
+    import re
+
+    if lang == "en" or not isinstance(text, str):
+        return text
+    if text in TEXTS:
+        return TEXTS[text]
+    for pat, zh in TEXT_PATTERNS:
+        m = re.fullmatch(pat, text)
+        if m:
+            return zh.format(*m.groups())
+    return text
+
+
+def localise(frame, lang: str = "en"):
+    """A copy of a table whose text columns (TEXT_COLUMNS) are in `lang`; codes unchanged."""
+    if lang == "en":
+        return frame
+    out = frame.copy()
+    for col in TEXT_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: text_label(v, lang))
+    return out
+
+
+def header_label(column: str, lang: str = "en", unit: str | None = None) -> str:
+    """A column's header in words, with its unit when one holds for every row."""
+    text = label(HEADERS.get(column), lang) or column
+    unit = unit or HEADER_UNITS.get(column)
+    return f"{text} ({unit})" if unit else text
+
+
+def value_label(column: str, value: object, lang: str = "en") -> object:
+    """A code value (arm, kind, measure, ...) in words; anything else unchanged."""
+    if isinstance(value, str) and value in VALUES.get(column, {}):
+        return label(VALUES[column][value], lang)
+    return text_label(value, lang) if column in TEXT_COLUMNS else value

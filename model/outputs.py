@@ -19,7 +19,8 @@ module:
   saved scenarios): an existing file is replaced only with `--overwrite`, and never when it is
   a folder, a device, a FIFO, a symlink or the command's own input. The file is written beside
   its final name and renamed over it, so a reader never sees half of it.
-- `safe_cell` / `write_csv`: no CSV cell starts a spreadsheet formula.
+- `safe_cell` / `write_csv`: no CSV cell starts a spreadsheet formula; `csv_encoding`: a BOM
+  for Chinese output.
 
 Files follow the umask like any other program's (mkstemp's 0600 is widened to it).
 docs/outputs.md is the user's description.
@@ -109,6 +110,13 @@ def safe_frame(frame):
             out[col] = out[col].map(safe_cell)
     out.columns = [safe_cell(str(c)) for c in out.columns]
     return out
+
+
+def csv_encoding(lang: str) -> str:
+    """UTF-8 with a byte-order mark for Chinese output (`--lang zh`), so Excel on Chinese
+    Windows opens the CSV as UTF-8 instead of the system's GBK; plain UTF-8 otherwise, what
+    scripts expect (pandas reads both)."""
+    return "utf-8-sig" if lang == "zh" else "utf-8"
 
 
 def write_csv(frame, target, **kw) -> None:

@@ -21,9 +21,9 @@ MAX_COUNT = 1e6  # a count of patents, standards, ... in one application or one 
 # Years an event can carry: the People's Republic's founding to the end of the century.
 # Years outside the policy's window (2020-2025) stay valid and simply earn nothing.
 MIN_YEAR, MAX_YEAR = 1949, 2100
-# Unit ids: whole numbers of at most 15 digits (ids of registers, credit codes' numeric part);
-# beyond that they would overflow the ledger's (unit, year) keys.
-MAX_UNIT_ID = 10**15 - 1
+# Unit ids are text (credit codes, names); the longest registered Chinese company names run
+# to about 50 characters, so 200 leaves room for a name with its branch and never a paragraph.
+MAX_UNIT_ID_CHARS = 200
 MAX_NUMBER_TEXT = 40  # characters of a number in a CSV cell: no id or year is longer
 MAX_SEED = 2**63 - 1  # numpy's SeedSequence takes any non-negative integer; TOML's int64 limit
 MAX_WORKERS = 256  # processes; more than any machine parksim runs on has cores

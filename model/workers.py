@@ -132,3 +132,18 @@ def stop_pools() -> None:
             ex.shutdown(wait=True, cancel_futures=True)
         _POOLS.discard(ex)
         forget(ex)
+
+
+def default_workers(order_dependent: bool = False) -> int:
+    """The one rule for `--workers` when it is not given, in every command (run, compare,
+    sensitivity, dashboard, calibrate): every CPU this process may use (its affinity mask,
+    which a container or `taskset` narrows, else the CPU count), because the numbers do not
+    depend on the worker count. The exception is a command whose numbers would
+    (`order_dependent`: calibrate, where pyabc accepts particles in completion order), whose
+    default is 1 so that the same seed gives the same posterior."""
+    if order_dependent:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1

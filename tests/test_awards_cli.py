@@ -129,8 +129,9 @@ BAD = {
                             "row 4", "'year'", "integer"),
     "year with decimals": ("unit_id,year,event,amount,eligible\n1,2021.5,hte_certified,,\n",
                            "row 2", "'year'", "integer"),
-    "unit not an integer": ("unit_id,year,event,amount,eligible\nA1,2021,hte_certified,,\n",
-                            "row 2", "'unit_id'", "integer"),
+    # unit ids are any text since issue 18 ('A1' is a valid id now); a blank one is refused
+    "unit id blank": ("unit_id,year,event,amount,eligible\n ,2021,hte_certified,,\n",
+                      "row 2", "'unit_id'", "blank"),
     "negative amount": ("unit_id,year,event,amount,eligible\n1,2021,tech_contract,-5,\n",
                         "row 2", "'amount'", "non-negative"),
     "blank money amount": ("unit_id,year,event,amount,eligible\n1,2021,tech_contract,,\n",

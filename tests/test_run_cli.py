@@ -12,6 +12,7 @@ import pytest
 
 from model.report import run_command
 from model.targets import TARGET_IDS, load_targets
+from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = str(ROOT / "scenarios" / "baseline.toml")
@@ -57,7 +58,9 @@ def test_writes_every_file(batch_out):
     # what changes from run to run is in the untracked run.local.json, never in run.json
     local = json.loads((batch_out / "run.local.json").read_text())
     assert local["git"]["commit"] is None or len(local["git"]["commit"]) == 40
-    assert local["wall_time_s"] > 0 and local["workers"] == 1
+    # the default worker count is the one rule of issue 18 (model.workers.default_workers),
+    # no longer 1
+    assert local["wall_time_s"] > 0 and local["workers"] == default_workers()
     # the CPU features NumPy and numba dispatched on (issue 14): recorded, never in run.json
     assert local["machine"]["numpy"]["cpu_features"] and local["machine"]["numba"]["target_cpu"]
     assert not {"git", "wall_time_s", "workers", "chunk", "command", "machine"} & set(meta)
@@ -82,7 +85,10 @@ def test_mesa_engine_gives_the_same_tables(batch_out, tmp_path):
                              "--budget-line", "2500", "--engine", "mesa", "--lang", "zh"]) == 0
     for f in ("targets.csv", "indicators.csv", "fiscal.csv", "additionality.csv",
               "ledger_sample.csv"):
-        assert (out / f).read_bytes() == (batch_out / f).read_bytes(), f
+        # --lang zh CSVs start with a UTF-8 BOM (issue 18, for Excel); after it, the same bytes
+        zh = (out / f).read_bytes()
+        assert zh.startswith(b"\xef\xbb\xbf"), f
+        assert zh[3:] == (batch_out / f).read_bytes(), f
     s = (out / "summary.md").read_text()
     assert "高新技术企业" in s and "九项" in s
     assert json.loads((out / "run.json").read_text())["engine"] == "mesa"

@@ -398,7 +398,8 @@ def test_negative_seed_is_refused_by_every_command(capsys, tmp_path, no_work):
 @pytest.mark.parametrize("row,col", [
     ("1,99999,hte_certified,,", "year"), ("1,-5,hte_certified,,", "year"),
     ("1,1948,hte_certified,,", "year"), ("1,2101,hte_certified,,", "year"),
-    ("100000000000000000000000,2021,hte_certified,,", "unit_id"),
+    # unit ids are text (issue 18): a 24-digit id is valid, an essay is not
+    ("x" * 201 + ",2021,hte_certified,,", "unit_id"),
     ("1,100000000000000000000000,hte_certified,,", "year"),
     ("1,2021,tech_contract,1e400,", "amount"), ("1,2021,tech_contract,1e300,", "amount"),
 ])

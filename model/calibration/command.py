@@ -23,6 +23,7 @@ from pathlib import Path
 from model import outputs, resources, values
 from model.errors import InputError
 from model.run_record import engine_digest, file_digest, local_record, manifest
+from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTERIOR_FILES = ("posterior.csv", "posterior.json")
@@ -50,8 +51,9 @@ def cli_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"replications per particle, default {d.replications}")
     p.add_argument("--generations", type=int, default=d.generations, metavar="G",
                    help=f"most SMC generations, default {d.generations}")
-    p.add_argument("--workers", type=int, default=d.workers,
-                   help=f"processes (1 gives bit-reproducible results), default {d.workers}")
+    p.add_argument("--workers", type=int, default=default_workers(order_dependent=True),
+                   help="processes; only 1 gives bit-reproducible results, as pyabc accepts "
+                   "particles in completion order (default: %(default)s)")
     p.add_argument("--draws", type=int, default=300, metavar="N",
                    help="posterior (and prior) predictive draws for validation, default 300")
     p.add_argument("--facts", metavar="CSV", help="observed facts (default "

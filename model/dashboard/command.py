@@ -29,6 +29,7 @@ from pathlib import Path
 from model import outputs, resources, values
 from model.dashboard import compute
 from model.errors import InputError
+from model.workers import default_workers
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the dashboard is for the person at this machine
 START_TIMEOUT = 180.0  # seconds for the server to answer (first start compiles nothing, but
@@ -49,7 +50,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    metavar="N", help=f"replications of what each clause group buys, computed on "
                    f"demand (default {compute.ATTR_R})")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help="engine processes (default: the CPUs this process may use, "
+                   "%(default)s here)")
     p.add_argument("--save-dir", type=Path, default=Path("results/dashboard/scenarios"),
                    help="where 'Save as scenario' writes (default results/dashboard/scenarios)")
     p.add_argument("--overwrite", action="store_true",
@@ -57,7 +60,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "--screenshot replace an existing picture")
     p.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
                    help="write a picture of the page after raising the P6c award to its top "
-                        "(Chromium + Playwright), then stop")
+                        "(Chromium + Playwright), then stop (default: none; the server runs until "
+                        "stopped)")
 
 
 def free_port() -> int:
@@ -90,7 +94,8 @@ def server_command(port: int) -> list[str]:
 
 
 def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FAST_R,
-          idle_replications: int = compute.IDLE_R, seed: int | None = None, workers: int = 2,
+          idle_replications: int = compute.IDLE_R, seed: int | None = None,
+          workers: int | None = None,
           save_dir: Path = Path("results/dashboard/scenarios"), overwrite: bool = False,
           log=None, announce=None, attribution_replications: int = compute.ATTR_R
           ) -> tuple[subprocess.Popen, str]:
@@ -105,7 +110,7 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
     values.whole("--replications", replications, 1)
     values.whole("--idle-replications", idle_replications, 1)
     values.seed("--seed", sc.seed if seed is None else seed)
-    values.workers("--workers", workers)
+    workers = values.workers("--workers", default_workers() if workers is None else workers)
     values.whole("--attribution-replications", attribution_replications, 1)
     # the server keeps a few arms (base, no policy, the setting) of idle_replications each
     resources.check("parksim dashboard", memory=resources.process_memory(workers)

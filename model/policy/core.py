@@ -85,6 +85,8 @@ class Events:
     amount: np.ndarray  # float64, NaN where blank
     eligible: np.ndarray  # bool
     rows: np.ndarray | None = None  # int64: each row's number in its file (header = row 1)
+    units: np.ndarray | None = None  # object: the unit ids as the file gives them, by unit_id
+    credit_codes: np.ndarray | None = None  # object: each unit's credit code ("" if none)
 
     def __len__(self) -> int:
         return self.unit_id.size

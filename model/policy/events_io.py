@@ -1,7 +1,13 @@
-"""Read an events CSV (`unit_id, year, event, amount, eligible`) into `Events`, strictly.
+"""Read an events CSV (`unit_id, year, event, amount, eligible[, credit_code]`) into `Events`.
 
 Planners fill these files in spreadsheets; a mistyped event or a stray comma must stop the run
 with the file, row and column named, not turn silently into a zero award.
+`unit_id` is any non-empty text (a credit code, a company's Chinese name, a register number):
+surrounding spaces are dropped, and the award core, whose caps group rows by unit, sees an
+internal code per distinct text, numbered in the order the file first names each unit; the
+ledger maps the codes back (`Events.units`). The optional `credit_code` column holds each
+unit's unified social credit code, checked against GB 32100-2015 (model.creditcode); one unit
+has one code and one code one unit, else one company would get two units' caps.
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row 2, and
 blank rows count (they are skipped, not renumbered). Errors and the ledger's `event_row` both
 use these numbers. The file is UTF-8 (with or without BOM; model.textfiles).
@@ -12,18 +18,20 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 
-from model import values
+from model import creditcode, values
 from model.errors import InputError, suggest
 from model.policy.core import Events
 from model.policy.spec import Policy
 from model.textfiles import read_text
 
-COLUMNS = ("unit_id", "year", "event", "amount", "eligible")
-REQUIRED = COLUMNS
+REQUIRED = ("unit_id", "year", "event", "amount", "eligible")
+OPTIONAL = ("credit_code",)
+COLUMNS = REQUIRED + OPTIONAL
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
 
@@ -45,6 +53,51 @@ def _int(text: str, file: str, row: int, col: str, what: str, lo: int, hi: int) 
     if v is None or not lo <= v <= hi:
         raise InputError(file, f"row {row}, column {col!r}", f"{what} from {lo} to {hi}", text)
     return v
+
+
+def _unit(text: str, file: str, row: int) -> str:
+    """A unit id: any text without control characters, surrounding spaces dropped."""
+    s = text.strip()
+    if not s:
+        raise InputError(file, f"row {row}, column 'unit_id'", "a unit id (any text: a credit "
+                         "code, a name, a number)", "blank")
+    if len(s) > values.MAX_UNIT_ID_CHARS:
+        raise InputError(file, f"row {row}, column 'unit_id'", "a unit id of at most "
+                         f"{values.MAX_UNIT_ID_CHARS} characters", f"{len(s)} characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in s):
+        raise InputError(file, f"row {row}, column 'unit_id'", "a unit id without control "
+                         "characters (tabs, line breaks)", text)
+    return s
+
+
+def _credit_code(text: str, file: str, row: int) -> str:
+    """A credit code in its standard form, or "" for a blank cell."""
+    code = creditcode.normal(text.strip())
+    if code:
+        why = creditcode.problem(code)
+        if why is not None:
+            raise InputError(file, f"row {row}, column 'credit_code'", "a unified social "
+                             "credit code (18 characters, GB 32100-2015) or a blank",
+                             f"{text.strip()!r}: {why}")
+    return code
+
+
+def _codes_agree(file: str, unit_rows: dict[str, tuple[str, int]], unit: str, code: str,
+                 code_units: dict[str, str], row: int) -> None:
+    """One code per unit and one unit per code, across the file's rows."""
+    if not code:
+        return
+    seen = unit_rows.get(unit)
+    if seen is not None and seen[0] != code:
+        raise InputError(file, f"row {row}, column 'credit_code'", f"the code row {seen[1]} "
+                         f"gives unit {unit!r} ({seen[0]})", code)
+    other = code_units.get(code)
+    if other is not None and other != unit:
+        raise InputError(file, f"row {row}, column 'unit_id'", f"the unit id {other!r} that "
+                         f"earlier rows give credit code {code} (one company, one unit: its "
+                         "caps apply once)", unit)
+    unit_rows.setdefault(unit, (code, row))
+    code_units.setdefault(code, unit)
 
 
 def _eligible(text: str, file: str, row: int) -> bool:
@@ -84,6 +137,9 @@ def read_events(path: str | Path, policy: Policy) -> Events:
     pos = {h: i for i, h in enumerate(header)}
     events = policy.events
     units: list[int] = []
+    names: dict[str, int] = {}  # unit text -> internal code, in order of first appearance
+    unit_code: dict[str, tuple[str, int]] = {}  # unit text -> (credit code, its first row)
+    code_unit: dict[str, str] = {}
     years: list[int] = []
     codes: list[int] = []
     amounts: list[float] = []
@@ -99,8 +155,11 @@ def read_events(path: str | Path, policy: Policy) -> Events:
                                  f"{len(rec)} fields")
             cell = {h: rec[i] for h, i in pos.items()}
             lines.append(row)
-            units.append(_int(cell["unit_id"], file, row, "unit_id", "an integer unit id",
-                              -values.MAX_UNIT_ID, values.MAX_UNIT_ID))
+            unit = _unit(cell["unit_id"], file, row)
+            units.append(names.setdefault(unit, len(names)))
+            if "credit_code" in cell:
+                _codes_agree(file, unit_code, unit, _credit_code(cell["credit_code"], file, row),
+                             code_unit, row)
             years.append(_int(cell["year"], file, row, "year", "an integer year",
                               values.MIN_YEAR, values.MAX_YEAR))
             name = cell["event"].strip()
@@ -134,6 +193,10 @@ def read_events(path: str | Path, policy: Policy) -> Events:
             elig.append(_eligible(cell.get("eligible", ""), file, row))
     except csv.Error as e:
         raise InputError(file, f"row {row}", "well-formed CSV", str(e)) from None
+    credit = None
+    if "credit_code" in pos:
+        credit = np.array([unit_code.get(u, ("", 0))[0] for u in names], dtype=object)
     return Events(np.asarray(units, np.int64), np.asarray(years, np.int64),
                   np.asarray(codes, np.int64), np.asarray(amounts, np.float64),
-                  np.asarray(elig, bool), np.asarray(lines, np.int64))
+                  np.asarray(elig, bool), np.asarray(lines, np.int64),
+                  units=np.array(list(names), dtype=object), credit_codes=credit)

@@ -98,6 +98,7 @@ class EventType:
     basis: str  # amount | count | once
     unit: str
     label: dict
+    unit_zh: str = ""  # the unit in Chinese (events.toml `unit_zh`)
     # the same items seen from another unit: in the engines' dense events this event has no
     # array of its own; its items are those of `view_of`, each belonging to the unit that the
     # int array `unit_from` names at the item's position (-1: no unit of the zone)
@@ -330,7 +331,7 @@ def _sort_key(cid: str) -> tuple[int, str]:
 def _load_default() -> Policy:
     ev = _read_toml(HERE / "events.toml")
     events = {name: EventType(name, i, e["basis"], e.get("unit", "occurrence"), e["label"],
-                              e.get("view_of"), e.get("unit_from"))
+                              e.get("unit_zh", ""), e.get("view_of"), e.get("unit_from"))
               for i, (name, e) in enumerate(ev.items())}
     for name, e in events.items():
         if e.view_of is not None and (e.view_of not in events or not e.unit_from

@@ -19,12 +19,15 @@ from pathlib import Path
 from model import attribution, outputs, resources, values
 from model.errors import InputError
 from model.experiments import Experiment, bytes_per_replication, monte_carlo, n_runs, summarise
+from model.i18n import t
 from model.report import figures, summary
 from model.run_record import engine_digest, file_digest, local_record, manifest
+from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
          "ledger_sample.csv", "attribution.csv", "run.json", "summary.md", *summary.FIGURES)
+WORKBOOK = "results.xlsx"  # --xlsx: every table as a sheet (model.report.run_workbook)
 
 
 def cli_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,24 +40,35 @@ def add_arguments(p: argparse.ArgumentParser, lang: bool = True) -> argparse.Arg
     p.add_argument("--replications", "-R", type=int, default=None,
                    help="replications (default: the scenario's)")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
-    p.add_argument("--engine", choices=("batch", "mesa"), default="batch",
-                   help="batch (fast, default) or mesa (ParkModel run by run; same numbers)")
     p.add_argument("--out", default=None,
                    help="output folder: new, or an earlier `parksim run` output (default: "
                    "results/<scenario name>/)")
-    p.add_argument("--budget-line", type=float, default=None, metavar="X",
-                   help="a yearly budget line in 万元: report P(a year's outlay exceeds it)")
+    add_engine_options(p)
     if lang:
         p.add_argument("--lang", choices=("en", "zh"), default="en",
                        help="language of the report")
-    p.add_argument("--chunk", type=int, default=500, help="replications per batch call (memory)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes for the batch engine (same numbers for any count)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--xlsx", action="store_true",
+                   help=f"also write {WORKBOOK}: every table as an Excel sheet, with a wide "
+                   "fiscal sheet (clause x year, P50/P90/P95); see docs/outputs.md")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no headline")
     p.add_argument("--attribution-replications", type=int, default=None, metavar="N",
                    help="what each clause group buys (attribution.csv) on the run's first N "
                    "replications, 2^groups runs each (default: all; 0: off)")
     return p
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """The options `run` and `compare` share: engine, budget line, chunk and workers."""
+    p.add_argument("--engine", choices=("batch", "mesa"), default="batch",
+                   help="batch (fast) or mesa (ParkModel run by run; same numbers)")
+    p.add_argument("--budget-line", type=float, default=None, metavar="X",
+                   help="a yearly budget line in 万元: report P(a year's outlay exceeds it) "
+                   "(default: none)")
+    p.add_argument("--chunk", type=int, default=500,
+                   help="replications per batch call (bounds memory)")
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help="processes for the batch engine; the numbers are the same for any "
+                   "count (default: the CPUs this process may use, %(default)s here)")
 
 
 def resolve_scenario(arg: str | Path) -> Path:
@@ -84,12 +98,14 @@ def load(arg: str | Path):
 
 def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int | None = None,
         engine: str = "batch", out: Path | None = None, budget_line: float | None = None,
-        lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True,
-        attribution_replications: int | None = None) -> Path:
+        lang: str = "en", chunk: int = 500, workers: int | None = None, progress: bool = True,
+        attribution_replications: int | None = None, xlsx: bool = False,
+        timing: dict | None = None) -> Path:
     """Run the experiment and write every output into `out`; returns the folder.
 
     Every value and the output folder are checked, and the job's size estimated, before the
-    engine starts."""
+    engine starts. `workers` defaults to model.workers.default_workers(); `timing`, when
+    given, receives the run's `seconds` and the one-time `compile_seconds`."""
     sc = load(scenario_arg)
     R = values.whole("--replications", replications if replications is not None
                      else sc.replications, 1)
@@ -97,7 +113,7 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
     if budget_line is not None:
         budget_line = values.option_amount("--budget-line", budget_line, "万元 per year")
     chunk = values.whole("--chunk", chunk, 1)
-    workers = values.workers("--workers", workers)
+    workers = values.workers("--workers", default_workers() if workers is None else workers)
     n_att = R if attribution_replications is None else min(
         values.whole("--attribution-replications", attribution_replications, 0), R)
     resources.check("parksim run", memory=resources.process_memory(workers)
@@ -109,15 +125,26 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
                     advice="use fewer replications (--replications)"
                     + (", fewer --workers" if workers > 1 else ""))
     place = outputs.prepare_folder(out if out is not None else ROOT / "results" / sc.name,
-                                   "run", writes=FILES, explicit=out is not None,
+                                   "run", writes=(*FILES, WORKBOOK), explicit=out is not None,
                                    inputs=[*sc.chain, sc.posterior])
     with place:  # on any failure, Ctrl-C or SIGTERM (model.cli) the staged files go
-        _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, n_att)
+        took = _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, n_att,
+                    xlsx)
+    if timing is not None:
+        timing.update(took)
     return place.path
 
 
 def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk, workers,
-         progress, attribution_replications: int) -> None:
+         progress, attribution_replications: int, xlsx: bool = False) -> dict:
+    compiled = 0.0
+    if engine == "batch":  # compile (once) and start the workers before the clock and the bar
+        from model import warmup
+        from model.batch import DEFAULT_CHUNK
+
+        pool = workers if 2 * min(R, chunk) > DEFAULT_CHUNK else 1  # run_batch splits jobs
+        compiled = warmup.prepare(sc, S, pool, _say if progress else lambda m: None,
+                                  t("compile_notice", lang))
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -134,19 +161,27 @@ def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk
     att = attribution.for_run(exp, attribution_replications, chunk=chunk, workers=workers,
                               progress=progress)
     wall = time.perf_counter() - t0
-    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang, att=att)
+    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang, att=att,
+                    xlsx=xlsx)
     place.commit(record, local_record({
-        "wall_time_s": round(wall, 3), "chunk": chunk, "workers": workers,
-        "scenario_path": str(sc.path) if sc.path else None}))
+        "wall_time_s": round(wall, 3), "compile_time_s": round(compiled, 3), "chunk": chunk,
+        "workers": workers, "scenario_path": str(sc.path) if sc.path else None}))
+    return {"seconds": wall, "compile_seconds": compiled}
 
 
-def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None) -> dict:
-    """Every table, figure and summary.md into `d`; returns run.json's content."""
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None, xlsx=False) -> dict:
+    """Every table, figure and summary.md into `d` (and the workbook with `xlsx`); returns
+    run.json's content."""
     tables = summarise(exp, budget_line)
     if att is not None:
         tables["attribution"] = attribution.attribution_table(att)
     for name, df in tables.items():
-        outputs.write_csv(df, d / f"{name}.csv", float_format="%.10g")
+        outputs.write_csv(df, d / f"{name}.csv", float_format="%.10g",
+                          encoding=outputs.csv_encoding(lang))
     pol = exp.spec.policy
     clause_labels = {cid: pol.clauses[cid].label.get(lang, pol.clauses[cid].label["en"])
                      for cid in pol.clause_ids}
@@ -165,6 +200,10 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None) -> dict
             "ledger_check": exp.ledger_check, "clause_labels": clause_labels,
             "figures_lang": fig_lang, "attribution": attribution.record(att)}
     (d / "summary.md").write_text(summary.render(tables, info, lang), encoding="utf-8")
+    if xlsx:
+        from model.report.run_workbook import workbook
+
+        (d / WORKBOOK).write_bytes(workbook(tables, info, lang))
     scenario = {"name": sc.name, "digest": sc.digest(), "contents": sc.raw}
     if sc.posterior is not None:
         scenario["posterior_digest"] = file_digest(sc.posterior)
@@ -181,12 +220,18 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None) -> dict
 
 def run_from_args(args: argparse.Namespace) -> int:
     """The `run` command's handler: 0 on success (InputError is left to the caller)."""
+    from model.report.headline import headline
+
+    lang = getattr(args, "lang", "en")
+    timing: dict = {}
     out = run(args.scenario, replications=args.replications, seed=args.seed,
-              engine=args.engine, out=args.out, budget_line=args.budget_line,
-              lang=getattr(args, "lang", "en"),
+              engine=args.engine, out=args.out, budget_line=args.budget_line, lang=lang,
               chunk=args.chunk, workers=args.workers, progress=not args.quiet,
-              attribution_replications=args.attribution_replications)
+              attribution_replications=args.attribution_replications, xlsx=args.xlsx,
+              timing=timing)
     print(out)
+    if not args.quiet:
+        print(headline(out, lang, timing["seconds"], timing["compile_seconds"]))
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import socket
 import time
@@ -52,6 +51,7 @@ from model.sensitivity.runner import (
     run_design,
 )
 from model.sensitivity.text import fmt_num, output_label, t
+from model.workers import default_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULT_FILES = ("indices.csv", "convergence.csv", "noise.csv", "ranking.csv", "discovery.csv",
@@ -303,7 +303,8 @@ def summary(rep: Report, scenario, fs, method, groups, seed, lang, backend, comm
 # -- the CLI -------------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario TOML file or a name in scenarios/")
-    p.add_argument("--method", choices=METHODS, default="sobol")
+    p.add_argument("--method", choices=METHODS, default="sobol",
+                   help="SALib method: Sobol indices, Morris screening, PAWN or delta")
     p.add_argument("--n", type=int, default=64, help="base samples (Sobol: a power of 2), "
                    "trajectories (Morris) or samples (PAWN, delta)")
     p.add_argument("--replications", "-R", type=int, default=8,
@@ -315,9 +316,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="one index per factor group (registry 'group'; levers: awards, rates, "
                    "caps)")
     p.add_argument("--second-order", action="store_true", help="Sobol S2 as well")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--workers", type=int, default=default_workers(),
+                   help="local processes; the numbers are the same for any count (default: "
+                   "the CPUs this process may use, %(default)s here)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="a Dask scheduler, e.g. tcp://127.0.0.1:8786")
+                   help="a Dask scheduler, e.g. tcp://127.0.0.1:8786 (default: none, local "
+                   "processes)")
     p.add_argument("--dask-local", action="store_true", help="run on a Dask LocalCluster")
     p.add_argument("--seed", type=int, default=None,
                    help="root seed of the replications and the design (default: scenario's)")

@@ -14,6 +14,7 @@ import shutil
 import signal
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -528,6 +529,17 @@ def _terminate(signum, frame):  # noqa: ARG001
     raise Terminated
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr: Python's default format adds the file, line number and
+    source line of the code that warned, which tells a user nothing (issue 18's font warning)."""
+    if str(message) not in _WARNED:  # the warm-up run and the real one warn alike: say it once
+        _WARNED.add(str(message))
+        print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
+_WARNED: set[str] = set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `parksim` console script; returns the exit status.
 
@@ -547,7 +559,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as e:  # --help (0), or a usage error already printed (2)
             return e.code if isinstance(e.code, int) else 2
         lang = getattr(args, "lang", lang)
-        return args._run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args._run(args)
     except InputError as e:
         print(t("error", "en", msg=e), file=sys.stderr)
         return 2

@@ -214,3 +214,24 @@ def test_compare_has_runs_options_and_a_workbook(tmp_path, capsys):
     assert wb.sheetnames == documented_sheets("compare")
     meta = json.loads((out / "run.json").read_text())
     assert meta["budget_line_wan_yuan"] == 2500 and "workers" not in meta
+
+
+def test_a_warning_is_one_line_said_once(monkeypatch, capsys):
+    """Python's default format prints the warning's file, line and source line; the warm-up
+    run and the real run raise the same warning (e.g. a stale posterior column) twice."""
+    import types
+    import warnings
+
+    from model import cli
+
+    def run(args):
+        for _ in range(2):
+            warnings.warn("calibration/posterior.csv: x is not drawn", stacklevel=1)
+        return 0
+
+    fake = types.SimpleNamespace(parse_args=lambda argv: types.SimpleNamespace(_run=run,
+                                                                               lang="en"))
+    monkeypatch.setattr(cli, "build_parser", lambda argv: fake)
+    monkeypatch.setattr(cli, "_WARNED", set(), raising=False)
+    assert cli.main(["run"]) == 0
+    assert capsys.readouterr().err == "warning: calibration/posterior.csv: x is not drawn\n"

@@ -276,7 +276,7 @@ def test_validation_table_classifies_and_verdict_counts_held_out_only():
     md = markdown(tab)
     # the consistency fact inside its interval is not counted as validation
     assert "1 of 2 inside" in md
-    assert md.index("Held-out") < md.index("Fitted") < md.index("Consistency")
+    assert md.index("### Held-out") < md.index("### Fitted") < md.index("### Consistency")
 
 
 def test_held_out_facts_are_not_used_by_the_model():

@@ -67,7 +67,9 @@ class Score(NamedTuple):
 
 
 def _on_scale(f: Fact, v: float) -> float:
-    return float(np.log(max(v, 1e-12))) if f.scale == "log" else float(v)
+    from model import mathfn as mf
+
+    return float(mf.log(np.float64(max(v, 1e-12)))) if f.scale == "log" else float(v)
 
 
 def score(fact: Fact, x: np.ndarray) -> Score:

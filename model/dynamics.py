@@ -200,7 +200,8 @@ def _firm_decisions(st: State, p: dict, inc: Incentives, rs: Streams, year: int,
     ev_f["gazelle_listed"] = gazelle.astype(np.float64)
     ev_f["unicorn_listed"] = unicorn.astype(np.float64)
     counts = {"hte_applications": d.seek.sum(1), "hte_new": d.certified_new.sum(1),
-              "hte_lapsed": d.lapsed.sum(1), "regional_awards": regional.sum(1)}
+              "hte_lapsed": d.lapsed.sum(1), "hte_renewed": d.renewed.sum(1),
+              "regional_awards": regional.sum(1)}
     return ev_f, counts
 
 

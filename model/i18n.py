@@ -146,9 +146,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "zh": "ABC-SMC校准:{n}个参数,{k}个拟合事实,最多{budget}次模型运行。"},
     "calib_written": {"en": "Posterior written: {file} ({n} particles, {runs} runs, {s} s).",
                       "zh": "后验已写入:{file}({n}个粒子,{runs}次运行,{s}秒)。"},
-    "calib_validated": {"en": "Predictive checks: {ok} of {n} facts reproduced; table and "
-                              "figures in {dir}.",
-                        "zh": "预测检验:{n}个事实中再现{ok}个;表格和图见{dir}。"},
+    "calib_validated": {"en": "Predictive checks: {ok} of {n} held-out facts inside the "
+                              "model's 90% interval; table and figures in {dir}.",
+                        "zh": "预测检验:{n}个留出事实中{ok}个落在模型90%预测区间内;表格和图见"
+                              "{dir}。"},
     # parksim run: the first run's compile notice and the headline (model/report/headline.py)
     "compile_notice": {"en": "compiling the engine once, about a minute (later runs start at "
                              "once; not counted in the time estimate)",

@@ -26,11 +26,13 @@ def test_observed_rows_have_source_use_and_numbers():
     assert len(facts) == len(raw) >= 10
     for f in facts.values():
         assert f.source and f.date and f.unit
-        assert f.use in ("fit", "validation")
+        assert f.use in ("fit", "held_out", "consistency")
         assert np.isfinite(f.value) and f.tolerance >= 0
         assert f.id in STATISTICS
     uses = {f.use for f in facts.values()}
-    assert uses == {"fit", "validation"}  # some facts are held out
+    assert uses == {"fit", "held_out", "consistency"}
+    # issue 17: at least three genuine out-of-sample checks
+    assert sum(f.use == "held_out" for f in facts.values()) >= 3
 
 
 def test_observed_references_population_facts_not_copies():
@@ -61,7 +63,10 @@ def test_scaled_gap_near_and_above():
     assert near.scaled_gap(14.0) == pytest.approx(2.0)
     above = dataclasses.replace(near, compare="above")
     assert above.scaled_gap(50.0) == 0.0  # any excess is fine
-    assert above.scaled_gap(6.0) == pytest.approx(-1.0)  # 2 short of 8 = value - tolerance
+    # issue 17: the bound is the value itself, the tolerance only its unit (it was value -
+    # tolerance, a margin that made "at least" lenient): 4 short of 10 is 2 tolerances
+    assert above.scaled_gap(6.0) == pytest.approx(-2.0)
+    assert above.scaled_gap(10.0) == 0.0
     logf = dataclasses.replace(near, scale="log", tolerance=np.log(2))
     assert logf.scaled_gap(20.0) == pytest.approx(1.0)
     assert distance({"x": 14.0}, {"x": near}) == pytest.approx(2.0)
@@ -207,3 +212,92 @@ def test_scenario_posterior_option(tmp_path):
     scn.write_text('name = "s"\npurpose = "t"\n[run]\nposterior = "no/such.csv"\n')
     with pytest.raises(InputError, match="posterior"):
         load_scenario(scn)
+
+
+# -- two-sided scoring of the predictive checks (issue 17) --------------------------------------
+def _fact(value=10.0, tol=2.0, compare="near", scale="abs", use="held_out"):
+    return Fact("x", "q", value, 2023, "u", tol, scale, compare, use, "s", "", "d", "")
+
+
+def test_score_is_two_sided_and_not_lenient():
+    """The observed value must lie inside the model's 5-95% interval: a band that merely
+    overlaps the interval (the old rule) does not pass, on either side."""
+    from model.calibration.validation import score
+
+    x = np.linspace(0.0, 1.0, 1001)  # 5-95% interval [0.05, 0.95]
+    assert score(_fact(0.5, 0.1), x).inside_90
+    assert score(_fact(0.5, 0.1), x).outside_tol == 0.0
+    # the observed value two tolerances above the interval, and two below: both fail
+    hi = score(_fact(1.15, 0.1), x)
+    assert not hi.inside_90 and hi.outside_tol == pytest.approx(2.0)
+    lo = score(_fact(-0.15, 0.1), x)
+    assert not lo.inside_90 and lo.outside_tol == pytest.approx(2.0)
+    # half a tolerance outside: the band [0.9, 1.1] overlaps the interval, so the old rule
+    # called it reproduced (the issue's hte_growth_2021 and loss-rate cases); it fails now
+    near_miss = score(_fact(1.0, 0.1), x)
+    assert not near_miss.inside_90 and near_miss.outside_tol == pytest.approx(0.5)
+
+
+def test_score_log_scale_in_log_units():
+    from model.calibration.validation import score
+
+    x = np.exp(np.linspace(0.0, 1.0, 1001))  # log interval [0.05, 0.95]
+    s = score(_fact(float(np.exp(1.35)), 0.2, scale="log"), x)
+    assert not s.inside_90 and s.outside_tol == pytest.approx(2.0)
+
+
+def test_score_bound_facts():
+    """A bound ("at least v"): the median must meet it and the 90% interval must not lie
+    wholly below it; the shortfall of the median is measured in tolerance units."""
+    from model.calibration.validation import score
+
+    x = np.linspace(0.0, 1.0, 1001)  # median 0.5, interval [0.05, 0.95]
+    assert score(_fact(0.4, 0.25, "above"), x).inside_90
+    miss = score(_fact(1.0, 0.25, "above"), x)  # median 0.5 against at least 1 (bunching)
+    assert not miss.inside_90 and miss.outside_tol == pytest.approx(2.0)
+    # the median just short of the bound fails even though most of the interval clears the
+    # old margin (value - tolerance): no leniency
+    assert not score(_fact(0.55, 0.25, "above"), x).inside_90
+    assert not score(_fact(np.nan, 0.25, "above"), np.array([np.nan])).inside_90
+
+
+def test_validation_table_classifies_and_verdict_counts_held_out_only():
+    from model.calibration.validation import markdown, table
+
+    x = np.linspace(0.0, 1.0, 1001)
+    facts = {"a": dataclasses.replace(_fact(0.5, 0.1, use="held_out"), id="a"),
+             "b": dataclasses.replace(_fact(3.0, 0.1, use="held_out"), id="b"),
+             "c": dataclasses.replace(_fact(0.5, 0.1, use="consistency"), id="c"),
+             "d": dataclasses.replace(_fact(0.5, 0.1, use="fit"), id="d")}
+    samples = {k: x for k in facts}
+    tab = table(facts, samples, samples, samples)
+    assert list(tab["use"]) == ["held_out", "held_out", "consistency", "fit"]
+    assert list(tab["inside_90"]) == ["yes", "no", "yes", "yes"]
+    md = markdown(tab)
+    # the consistency fact inside its interval is not counted as validation
+    assert "1 of 2 inside" in md
+    assert md.index("### Held-out") < md.index("### Fitted") < md.index("### Consistency")
+
+
+def test_held_out_facts_are_not_used_by_the_model():
+    """A held-out fact's figure appears in no registry source, rule or input: the registry
+    notes that used 954 (2021) or the 2024 count were re-derived in issue 17."""
+    import tomllib
+
+    from model.calibration.observed import ROOT
+
+    facts = load_observed()
+    held = [f for f in facts.values() if f.use == "held_out"]
+    text = (ROOT / "model/params/registry.toml").read_text(encoding="utf-8")
+    sources = " ".join(v.get("source", "") for v in tomllib.loads(text).values())
+    rules = (ROOT / "model/params/rules.toml").read_text(encoding="utf-8")
+    pop = (ROOT / "calibration/population.toml").read_text(encoding="utf-8")
+    figures = {"hte_growth_2024": ("2,529", "2529", "2,500", "32.3"),
+               "rd_growth_2023": ("115.52", "27%"), "rd_growth_2024": ("138.5",),
+               "invention_growth_2023": ("2,398", "2398", "18%")}
+    for f in held:
+        for fig in figures.get(f.id, ()):
+            for where, body in (("registry sources", sources), ("rules.toml", rules),
+                                ("population.toml", pop)):
+                assert fig not in body, f"held-out {f.id}: {fig} appears in {where}"
+    assert {f.id for f in held} >= set(figures)

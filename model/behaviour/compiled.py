@@ -235,8 +235,8 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     """The year's firm decisions, in place on the state `f` (views of the year's slots).
 
     Returns (events {name: (B, n)}, counts {hte_applications, hte_new, hte_lapsed,
-    regional_awards: (B,)}). With `buffers`, the events are views that the next year's call
-    overwrites."""
+    hte_renewed, regional_awards: (B,)}). With `buffers`, the events are views that the next
+    year's call overwrites."""
     B, n = f["active"].shape
     k = int(p["contract_slots"])
     rules = load_rules()
@@ -248,7 +248,7 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     else:
         ev, contracts, others = buffers.take(B, n, k)
         log, clog, nlog = buffers.log, buffers.clog, buffers.nlog
-    counts = np.zeros((3, B), np.int64)
+    counts = np.zeros((4, B), np.int64)
     regional = np.zeros(B)
     granted = np.zeros(B, np.int64)
     _decisions(f["active"], f["hte"], f["ever_hte"], f["hte_left"], f["age"], f["hts"],
@@ -269,7 +269,8 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     events["tech_contract"] = contracts  # where the reference adds them
     events["tech_contract_other"] = others
     events.update(zip(EVENTS[m:], ev[m:], strict=True))
-    out = dict(zip(("hte_applications", "hte_new", "hte_lapsed"), counts, strict=True))
+    out = dict(zip(("hte_applications", "hte_new", "hte_lapsed", "hte_renewed"), counts,
+                   strict=True))
     out["regional_awards"] = regional
     return events, out
 
@@ -433,6 +434,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rev1, rev2, margi
             elif passed:  # renewed
                 left[b, i] = c.years
                 again = True
+                counts[3, b] += 1
             elif due:
                 hte[b, i] = False
                 counts[2, b] += 1

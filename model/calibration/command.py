@@ -51,6 +51,12 @@ def cli_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"replications per particle, default {d.replications}")
     p.add_argument("--generations", type=int, default=d.generations, metavar="G",
                    help=f"most SMC generations, default {d.generations}")
+    p.add_argument("--kernel-scaling", type=float, default=d.kernel_scaling, metavar="K",
+                   help="transition kernel bandwidth as a multiple of pyabc's default "
+                   f"(wider keeps the importance weights even), default {d.kernel_scaling}")
+    p.add_argument("--min-epsilon", type=float, default=None, metavar="E",
+                   help="stop when epsilon reaches E (default sqrt of the number of fitted "
+                   "facts: on average every fact within one tolerance)")
     p.add_argument("--workers", type=int, default=default_workers(order_dependent=True),
                    help="processes; only 1 gives bit-reproducible results, as pyabc accepts "
                    "particles in completion order (default: %(default)s)")
@@ -69,6 +75,15 @@ def _check_values(args: argparse.Namespace) -> None:
     for k in ("budget", "population", "replications", "generations", "draws"):
         values.whole(f"--{k}", getattr(args, k), 1)
     values.workers("--workers", args.workers)
+    import math
+
+    if not (math.isfinite(args.kernel_scaling) and args.kernel_scaling > 0):
+        raise InputError("--kernel-scaling", "value", "a finite number above 0",
+                         args.kernel_scaling)
+    if args.min_epsilon is not None and not (math.isfinite(args.min_epsilon)
+                                             and args.min_epsilon >= 0):
+        raise InputError("--min-epsilon", "value", "a finite number, 0 or more",
+                         args.min_epsilon)
     values.seed("--seed", args.seed)
     least = 2 * args.population * args.replications
     if not args.validate_only and args.budget < least:
@@ -131,7 +146,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         if post is not None:
             s = Settings(population_size=args.population, replications=args.replications,
                          generations=args.generations, budget=args.budget, seed=args.seed,
-                         workers=args.workers, facts_path=args.facts)
+                         workers=args.workers, facts_path=args.facts,
+                         kernel_scaling=args.kernel_scaling, min_epsilon=args.min_epsilon)
             print(t("calib_start", lang, n=len(s.parameters),
                     k=sum(f.use == "fit" for f in facts.values()), budget=s.budget))
             cal = calibrate(s, facts=facts, progress=True)
@@ -156,8 +172,9 @@ def run_from_args(args: argparse.Namespace) -> int:
                          local_record({"wall_time_s": round(time.perf_counter() - t0, 3),
                                        "workers": args.workers,
                                        "posterior": os.fspath(post_csv)}))
-            ok = int((table["reproduced"] == "yes").sum())
-            print(t("calib_validated", lang, ok=ok, n=len(table), dir=check.path))
+            held = table[table["use"] == "held_out"]
+            ok = int((held["inside_90"] == "yes").sum())
+            print(t("calib_validated", lang, ok=ok, n=len(held), dir=check.path))
     finally:
         for place in (post, check):
             if place is not None:

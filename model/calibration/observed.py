@@ -1,9 +1,13 @@
 """What is known about the zone, as rows of calibration/observed.csv, loaded and checked.
 
 Each row is one fact: a value with its year, unit, tolerance and source, how the model's
-statistic is compared with it (`near`: within the tolerance; `above`: at least the value minus
-the tolerance) and whether it is fitted or held out for validation. A value may reference the
-2018 facts of calibration/population.toml (`=hte_2018/firms_2018`) so they are written once.
+statistic is compared with it (`near`: a point value, the tolerance its uncertainty; `above`: a
+bound, at least the value, the tolerance only the unit a shortfall is measured in) and its use:
+`fit` (the calibration's target), `held_out` (never used by the model in any form: not a
+constant, an input, a prior's source nor a fitted fact's derivation, so it validates) or
+`consistency` (used somewhere, so it checks coherence and is never counted as validation).
+A value may reference the 2018 facts of calibration/population.toml (`=hte_2018/firms_2018`)
+so they are written once.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "calibration" / "observed.csv"
 COLUMNS = ("id", "quantity", "value", "year", "unit", "tolerance", "scale", "compare", "use",
            "source", "url", "date", "note")
-USES = ("fit", "validation")
+USES = ("fit", "held_out", "consistency")
 SCALES = ("abs", "log")
 COMPARES = ("near", "above")
 _REF = re.compile(r"^=([a-z0-9_]+)(?:/([a-z0-9_]+))?$")
@@ -39,15 +43,16 @@ class Fact:
     tolerance: float
     scale: str  # "abs": distance in the unit; "log": distance in log units
     compare: str  # "near" | "above"
-    use: str  # "fit" | "validation"
+    use: str  # "fit" | "held_out" | "consistency"
     source: str
     url: str
     date: str
     note: str
 
     def scaled_gap(self, x):
-        """(model - observed) / tolerance, on the fact's scale; for `above`, only a shortfall
-        counts. Works on scalars and arrays."""
+        """(model - observed) / tolerance, on the fact's scale; for `above` (a bound), only a
+        shortfall below the value itself counts (the tolerance is the unit, not a margin: a
+        margin made the old check lenient). Works on scalars and arrays."""
         import numpy as np
 
         from model import mathfn as mf
@@ -58,8 +63,7 @@ class Fact:
         else:
             gap = x - self.value
         if self.compare == "above":
-            gap = np.minimum(gap + self.tolerance, 0.0)
-            return gap / max(self.tolerance, 1e-9) if self.tolerance > 0 else gap * 1e3
+            return np.minimum(gap, 0.0) / self.tolerance
         return gap / self.tolerance
 
     def band(self) -> tuple[float, float]:
@@ -71,7 +75,7 @@ class Fact:
             hi = float(self.value * mf.exp(self.tolerance))
         else:
             lo, hi = self.value - self.tolerance, self.value + self.tolerance
-        return (lo, math.inf) if self.compare == "above" else (lo, hi)
+        return (self.value, math.inf) if self.compare == "above" else (lo, hi)
 
 
 def _population_value(key: str, file: Path, where: str) -> float:
@@ -145,9 +149,9 @@ def load_observed(path: str | Path | None = None) -> dict[str, Fact]:
         for c, valid in (("use", USES), ("scale", SCALES), ("compare", COMPARES)):
             if r[c] not in valid:
                 raise InputError(file, f"{at}, column {c}", "one of " + ", ".join(valid), r[c])
-        if r["compare"] == "near" and tol <= 0:
-            raise InputError(file, f"{at}, column tolerance", "a positive tolerance for "
-                             "compare = near", tol)
+        if tol <= 0:
+            raise InputError(file, f"{at}, column tolerance", "a positive tolerance (near: the "
+                             "value's uncertainty; above: the unit of a shortfall)", tol)
         if r["scale"] == "log" and value <= 0:
             raise InputError(file, f"{at}, column value", "a positive value on a log scale",
                              value)

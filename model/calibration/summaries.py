@@ -18,8 +18,8 @@ from model.batch import run_batch
 from model.params.rules import hte_rd_threshold, load_rules
 from model.policy.spec import Policy
 
-SERIES = ("hte", "firms", "hte_new", "hte_lapsed", "revenue", "revenue_hitech", "rd", "award",
-          "contracts", "near_above", "near_below")
+SERIES = ("hte", "firms", "hte_new", "hte_lapsed", "hte_renewed", "revenue", "revenue_hitech",
+          "rd", "award", "contracts", "inventions", "near_above", "near_below")
 NEAR = 0.10  # "just at the threshold": within 10% of the required R&D intensity
 
 
@@ -32,11 +32,13 @@ class Trace:
     firms: np.ndarray  # active firms at year end
     hte_new: np.ndarray  # certifications in the year
     hte_lapsed: np.ndarray  # HTEs that failed to renew in the year
+    hte_renewed: np.ndarray  # HTEs whose three years ended that were certified again
     revenue: np.ndarray  # zone revenue of the year (万元), firms active at year end
     revenue_hitech: np.ndarray  # ... of firms in the strategic (high-tech) sectors
     rd: np.ndarray  # zone R&D of the year (万元)
     award: np.ndarray  # awards paid to firms in the year (万元)
     contracts: np.ndarray  # technology contract amounts bought in the year, all types (万元)
+    inventions: np.ndarray  # invention patents granted to zone firms in the year
     near_above: np.ndarray  # firms with hts >= 60% and reported three-year R&D intensity in
     #                         [thr, (1+NEAR) thr) (model.behaviour.enterprise.reported_intensity)
     near_below: np.ndarray  # ... in [(1-NEAR) thr, thr)
@@ -102,6 +104,8 @@ class TraceObserver:
         return {
             "hte": out.indicators["T1"], "firms": out.counts["firms"],
             "hte_new": out.counts["hte_new"], "hte_lapsed": out.counts["hte_lapsed"],
+            "hte_renewed": out.counts["hte_renewed"],
+            "inventions": out.events["firm"]["patents_invention"].reshape(B, -1).sum(1),
             "revenue": np.where(act, rev, 0.0).sum(1), "rd": np.where(act, rd, 0.0).sum(1),
             "revenue_hitech": np.where(act & strategic, rev, 0.0).sum(1),
             "award": f["award_last"].sum(1),
@@ -126,17 +130,29 @@ def _growth(series: str, year: int) -> Callable[[Trace], np.ndarray]:
     return f
 
 
+def _certificates(t: Trace, y: int) -> np.ndarray:
+    """Certificates issued in year index y: first certifications, lapsed firms certified
+    again, and HTEs whose three years ended certified again. Under the 2016 Measures an
+    expiring HTE has no renewal review: it applies for certification again and appears in the
+    year's certification lists beside first-time firms, so a region's "newly certified" count
+    holds all three (calibration/observed.csv, hte_new_rate_2022)."""
+    return t.hte_new[:, y] + t.hte_renewed[:, y]
+
+
 def _hte_new_rate(year: int) -> Callable[[Trace], np.ndarray]:
     def f(t: Trace) -> np.ndarray:
         y = t.y(year)
-        return t.hte_new[:, y] / np.maximum(t.hte[:, y - 1], 1.0)
+        return _certificates(t, y) / np.maximum(t.hte[:, y - 1], 1.0)
     return f
 
 
 def _hte_loss_rate(year: int) -> Callable[[Trace], np.ndarray]:
+    """Certificates that left the stock per HTE at the start: certificates issued minus the net
+    change, i.e. certificates that ended (renewed or not) and HTEs that left the zone; the same
+    arithmetic as the fact's (issued - net increase) / previous stock."""
     def f(t: Trace) -> np.ndarray:
         y = t.y(year)
-        lost = t.hte_new[:, y] - (t.hte[:, y] - t.hte[:, y - 1])
+        lost = _certificates(t, y) - (t.hte[:, y] - t.hte[:, y - 1])
         return lost / np.maximum(t.hte[:, y - 1], 1.0)
     return f
 
@@ -174,6 +190,9 @@ STATISTICS: dict[str, Callable[[Trace], np.ndarray]] = {
     "hitech_revenue_growth_2022": _growth("revenue_hitech", 2022),
     "hitech_revenue_growth_2023": _growth("revenue_hitech", 2023),
     "revenue_growth_2023": _growth("revenue", 2023),
+    "rd_growth_2023": _growth("rd", 2023),
+    "rd_growth_2024": _growth("rd", 2024),
+    "invention_growth_2023": _growth("inventions", 2023),
     "bunching_ratio_2023": _bunching(2023),
     "invention_lag_months": _lag("invention"),
     "utility_lag_months": _lag("utility"),

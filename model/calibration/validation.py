@@ -3,9 +3,15 @@
 For N parameter sets drawn from the posterior (one replication each, with its no-policy
 counterfactual on the same random numbers), the model's statistic for every fact in
 calibration/observed.csv; the same for N draws from the prior and N replications at the
-registry defaults, for contrast. A fact is *reproduced* when
-- compare = near: its tolerance band overlaps the model's 90% predictive interval;
-- compare = above: the model's median is at least the value minus the tolerance.
+registry defaults, for contrast. Each fact is scored two-sided (`score`):
+- compare = near (a point value): `inside_90` when the observed value lies inside the model's
+  5-95% predictive interval; otherwise `outside_tol` is its distance to the nearer end of the
+  interval in tolerance units, on the fact's scale. (The old rule, "the tolerance band
+  overlaps the interval", passed facts the model missed by 2-3 tolerances.)
+- compare = above (a bound with no point value derivable from its source): `inside_90` when
+  the model's median meets the bound and its 90% interval is not wholly below it; otherwise
+  `outside_tol` is the median's shortfall in tolerance units.
+The verdict counts held-out facts only; consistency facts are listed apart (observed.py).
 Writes validation.csv/.md, posterior_summary.csv, one figure per fact and one of the
 posterior marginals into the results folder, each file renamed into place when complete.
 """
@@ -17,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,30 +58,52 @@ def prior_draws(names, n: int, seed: int) -> dict[str, np.ndarray]:
     return {k: rng.uniform(*reg[k].range, size=n) for k in names}
 
 
-def reproduced(fact: Fact, x: np.ndarray) -> bool:
+class Score(NamedTuple):
+    inside_90: bool
+    outside_tol: float  # 0 when inside; else the distance in tolerance units (NaN: no values)
+    p5: float
+    median: float
+    p95: float
+
+
+def _on_scale(f: Fact, v: float) -> float:
+    from model import mathfn as mf
+
+    return float(mf.log(np.float64(max(v, 1e-12)))) if f.scale == "log" else float(v)
+
+
+def score(fact: Fact, x: np.ndarray) -> Score:
+    """Two-sided score of one fact against the model's predictive sample `x` (module doc)."""
+    x = np.asarray(x, np.float64)
     x = x[np.isfinite(x)]
     if x.size == 0:
-        return False
-    lo, hi = fact.band()
+        return Score(False, float("nan"), *(float("nan"),) * 3)
+    p5, med, p95 = (float(v) for v in np.quantile(x, [0.05, 0.5, 0.95]))
+    obs, tol = _on_scale(fact, fact.value), fact.tolerance
     if fact.compare == "above":
-        return bool(np.median(x) >= lo)
-    q5, q95 = np.quantile(x, [0.05, 0.95])
-    return bool(q95 >= lo and q5 <= hi)
+        inside = med >= fact.value and p95 >= fact.value
+        gap = max(obs - _on_scale(fact, med), 0.0) if not inside else 0.0
+        if not inside and gap == 0.0:  # median on the bound, interval wholly below: cannot be
+            gap = obs - _on_scale(fact, p95)
+        return Score(bool(inside), gap / tol, p5, med, p95)
+    lo, hi = _on_scale(fact, p5), _on_scale(fact, p95)
+    gap = lo - obs if obs < lo else obs - hi if obs > hi else 0.0
+    return Score(bool(gap == 0.0), gap / tol, p5, med, p95)
 
 
 def table(facts: dict[str, Fact], post: dict, prior: dict, default: dict) -> pd.DataFrame:
     rows = []
     for fid, f in facts.items():
-        x = post[fid][np.isfinite(post[fid])]
-        q = np.quantile(x, [0.05, 0.5, 0.95]) if x.size else [np.nan] * 3
+        sc = score(f, post[fid])
         lo, hi = f.band()
         rows.append({
             "fact": fid, "use": f.use, "quantity": f.quantity, "unit": f.unit,
-            "observed": f.value, "band_lo": lo, "band_hi": hi, "compare": f.compare,
-            "model_p5": q[0], "model_median": q[1], "model_p95": q[2],
+            "observed": f.value, "tolerance": f.tolerance, "band_lo": lo, "band_hi": hi,
+            "compare": f.compare, "scale": f.scale, "model_p5": sc.p5, "model_median": sc.median,
+            "model_p95": sc.p95, "inside_90": "yes" if sc.inside_90 else "no",
+            "outside_tol": sc.outside_tol,
             "prior_median": float(np.nanmedian(prior[fid])),
             "default_median": float(np.nanmedian(default[fid])),
-            "reproduced": "yes" if reproduced(f, post[fid]) else "no",
             "source": f.source, "date": f.date,
         })
     return pd.DataFrame(rows)
@@ -86,17 +115,44 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+USE_TITLES = {
+    "held_out": "Held-out facts (the validation: never used by the model in any form)",
+    "fit": "Fitted facts (the calibration's targets: a check of the fit, not validation)",
+    "consistency": "Consistency checks (facts the model used somewhere, as a constant, an "
+                   "input or a prior's source: coherence only, never counted as validation)",
+}
+
+
 def markdown(tab: pd.DataFrame) -> str:
-    head = ("| fact | use | observed (band) | model median [90%] | defaults median | "
-            "reproduced |\n|---|---|---|---|---|---|\n")
-    body = []
-    for r in tab.itertuples():
-        band = (f"≥ {_fmt(r.band_lo)}" if r.compare == "above"
-                else f"{_fmt(r.band_lo)} to {_fmt(r.band_hi)}")
-        body.append(f"| {r.fact} ({r.unit}) | {r.use} | {_fmt(r.observed)} ({band}) | "
-                    f"{_fmt(r.model_median)} [{_fmt(r.model_p5)}, {_fmt(r.model_p95)}] | "
-                    f"{_fmt(r.default_median)} | {r.reproduced} |")
-    return head + "\n".join(body) + "\n"
+    """validation.md: the verdict from the held-out facts, then one table per use."""
+    held = tab[tab["use"] == "held_out"]
+    ok = int((held["inside_90"] == "yes").sum())
+    fit = tab[tab["use"] == "fit"]
+    out = [f"**Verdict (held-out facts only): {ok} of {len(held)} inside the model's 90% "
+           f"predictive interval.** Fitted facts inside theirs: "
+           f"{int((fit['inside_90'] == 'yes').sum())} of {len(fit)}. Consistency checks are "
+           "listed apart and not counted.\n",
+           "Rule: a point fact is inside when the observed value lies in the model's 5-95% "
+           "interval; `outside` is its distance to the interval in tolerance units. A bound "
+           "(≥) is met when the model's median meets it and the interval is not wholly "
+           "below it.\n"]
+    head = ("| fact (unit) | observed (tolerance) | model median [90%] | inside 90% | outside "
+            "(tol.) | defaults median |\n|---|---|---|---|---|---|\n")
+    for use in ("held_out", "fit", "consistency"):
+        part = tab[tab["use"] == use]
+        if part.empty:
+            continue
+        body = []
+        for r in part.itertuples():
+            obs = (f"≥ {_fmt(r.observed)}" if r.compare == "above"
+                   else f"{_fmt(r.observed)} (± {_fmt(r.tolerance)}"
+                   + (" in log" if r.scale == "log" else "") + ")")
+            body.append(f"| {r.fact} ({r.unit}) | {obs} | {_fmt(r.model_median)} "
+                        f"[{_fmt(r.model_p5)}, {_fmt(r.model_p95)}] | {r.inside_90} | "
+                        f"{_fmt(r.outside_tol) if r.inside_90 == 'no' else '0'} | "
+                        f"{_fmt(r.default_median)} |")
+        out.append(f"### {USE_TITLES[use]}\n\n" + head + "\n".join(body) + "\n")
+    return "\n".join(out)
 
 
 def _fact_figure(f: Fact, post: np.ndarray, prior: np.ndarray, default: np.ndarray, path):
@@ -126,7 +182,8 @@ def _fact_figure(f: Fact, post: np.ndarray, prior: np.ndarray, default: np.ndarr
     ax.axvline(f.value, color="tab:green", lw=2, label=f"observed {_fmt(f.value)}")
     if log:
         ax.set_xscale("log")
-    ax.set_title(f"{f.id} ({f.use}): {'reproduced' if reproduced(f, post) else 'missed'}",
+    ax.set_title(f"{f.id} ({f.use}): "
+                 f"{'inside' if score(f, post).inside_90 else 'outside'} the 90% interval",
                  fontsize=10)
     ax.set_xlabel(f"{f.quantity} [{f.unit}]".replace("万元", "10^4 yuan"), fontsize=8)
     ax.set_yticks([])
@@ -217,9 +274,13 @@ def validate(posterior: str | Path | None, facts: dict[str, Fact], out: str | Pa
                           if post_file.is_relative_to(ROOT) else str(post_file)),
             "draws": draws, "seed": seed,
             "horizon": HORIZON, "runs": 6 * draws,
-            "rule": "near: tolerance band overlaps the model's 90% interval; above: model "
-                    "median >= value - tolerance",
-            "reproduced": {r.fact: r.reproduced for r in tab.itertuples()}}
+            "rule": "near: observed value inside the model's 5-95% predictive interval; "
+                    "above (a bound): model median >= value and the 95% quantile >= value",
+            "inside_90": {r.fact: r.inside_90 for r in tab.itertuples()},
+            "use": {r.fact: r.use for r in tab.itertuples()},
+            "verdict_held_out": {
+                "inside": int(((tab["use"] == "held_out") & (tab["inside_90"] == "yes")).sum()),
+                "of": int((tab["use"] == "held_out").sum())}}
     _put(out, "validation.json", lambda p: Path(p).write_text(json.dumps(meta, indent=2),
                                                               encoding="utf-8"))
     return tab

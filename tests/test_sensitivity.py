@@ -323,7 +323,8 @@ def test_cli_writes_results_and_rejects_bad_input(tmp_path, capsys):
     assert "power of 2" in capsys.readouterr().err
     assert not (out / "indices.csv").exists()
     rc = main(["sensitivity", "baseline", "--n", "8", "-R", "2", "--workers", "1",
-               "--factors", "P6c.award", "P4.rate", "--no-discovery", "--out", str(out)])
+               "--factors", "P6c.award", "P4.rate", "--outputs", "cost_total", "cost_grant",
+               "P_T1", "--no-discovery", "--out", str(out)])
     assert rc == 0
     ind = pd.read_csv(out / "indices.csv")
     assert list(ind.columns[:6]) == ["output", "factor", "index", "value", "lower", "upper"]
@@ -333,8 +334,8 @@ def test_cli_writes_results_and_rejects_bad_input(tmp_path, capsys):
     assert json.loads((out / "problem.json").read_text())["names"] == ["P4.rate", "P6c.award"]
     assert pd.read_csv(out / "plan.csv")["note"].str.contains("no pilot").all()
     assert main(["--lang", "zh", "sensitivity", "baseline", "--n", "8", "-R", "2",
-                 "--workers", "1", "--factors", "P6c.award", "P4.rate", "--no-discovery",
-                 "--out", str(out)]) == 0
+                 "--workers", "1", "--factors", "P6c.award", "P4.rate", "--outputs",
+                 "cost_total", "cost_grant", "P_T1", "--no-discovery", "--out", str(out)]) == 0
     text = (out / "summary.md").read_text()
     assert "主要影响因素" in text and "沿用已有分块64次" in text
     assert Path(out / "chunks").is_dir()
@@ -342,6 +343,9 @@ def test_cli_writes_results_and_rejects_bad_input(tmp_path, capsys):
                  "--out", str(tmp_path / "x")]) == 2
     assert "no scenario with --model ishigami" in capsys.readouterr().err
     assert main(["sensitivity", "--n", "8", "--out", str(tmp_path / "y")]) == 2
+    assert main(["sensitivity", "baseline", "--outputs", "cost_totl", "--n", "8",
+                 "--out", str(tmp_path / "z")]) == 2
+    assert "did you mean 'cost_total'" in capsys.readouterr().err
 
 
 def test_cli_known_answer_problem_with_a_pilot(tmp_path, capsys):
@@ -368,8 +372,9 @@ def test_summary_keeps_joint_and_noisy_outputs_apart_and_clips(tmp_path, baselin
     from model.sensitivity.command import study
 
     rep = study(baseline, n=32, replications=2, factors=["P6c.award", "P4.rate", "P7.rate"],
-                out=tmp_path, workers=1, progress=False, discover=False, log=None,
-                evaluator=analytic_evaluator, options={"function": "ishigami-noisy"})
+                outputs=["cost_total", "P_T1", "P_all"], out=tmp_path, workers=1,
+                progress=False, discover=False, log=None, evaluator=analytic_evaluator,
+                options={"function": "ishigami-noisy"})
     text = (tmp_path / "summary.md").read_text()
     top, rest = text.split("## Top drivers")[1].split("## Read with care")
     assert "P(all nine targets met)" not in top and "P(all nine targets met)" in rest
@@ -396,6 +401,25 @@ def test_prim_applies_its_threshold_to_an_estimate_with_its_interval():
             assert box.lower >= discovery.LIKELY and box.limits[0][0] == "x1"
             # the largest box whose *mean* P(met) is surely >= 0.8 reaches a little below 0
             assert -1.2 < box.limits[0][1] < 0.1 and box.limits[0][2] is None
+
+
+def test_ranking_halves_are_independent_and_figures_clip_and_mark():
+    from model.sensitivity.analyse import _halves
+    from model.sensitivity.plots import shown
+
+    _, _, sp, _ = _ishigami()
+    for n in (8, 64):  # fewer base points than scrambles, and more
+        d = make_design("sobol", sp, n, 5)
+        a, b = _halves(d, n)
+        assert a.sum() == b.sum() == n // 2 and not (a & b).any()
+        assert not set(d.groups(n)[a]) & set(d.groups(n)[b])  # no scramble, no seed shared
+    ind = pd.DataFrame({"output": "y", "factor": ["x1", "x2", "x3"], "index": "ST",
+                        "value": [1.2, -0.1, 0.4], "lower": [0.9, -0.3, 0.3],
+                        "upper": [1.5, 0.1, 0.5], "warning": ["wide interval", "", ""]})
+    s = shown(ind)
+    assert s["value"].tolist() == [1.0, 0.0, 0.4] and s["upper"].tolist() == [1.0, 0.1, 0.5]
+    assert s["flag"].tolist() == [True, False, False]
+    assert ind["value"].tolist() == [1.2, -0.1, 0.4]  # the table itself keeps the raw values
 
 
 @pytest.mark.parametrize("method", ["morris", "pawn"])  # delta: too slow in SALib 1.6 for here

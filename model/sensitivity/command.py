@@ -199,10 +199,10 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
         "engine": engine_digest() if ev is None else "-",
     }
 
-    def run(N: int, R: int, s: int, folder: Path, bar: bool, max_ch=None):
-        design = make_design(method, problem, N, s, second_order)
+    def run(N: int, R: int, s: int, folder: Path, bar: bool, max_ch=None, so=second_order):
+        design = make_design(method, problem, N, s, so)
         ctx = EvalContext(tuple(fs), outs, s, R, **ctx_kw)
-        fp = {**base_fp, "replications": R, "seed": s}
+        fp = {**base_fp, "replications": R, "seed": s, "second_order": so}
         try:
             data = run_design(ctx, design, folder, fp, workers=workers, scheduler=scheduler,
                               dask_local=dask_local, retries=retries,
@@ -216,7 +216,7 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
     if planned:
         plan = _plan(run, problem, outs, out / "pilot", seed, n=n, R=replications,
                      width=target_width, outputs_asked=outputs, log=log, lang=lang,
-                     workers=workers)
+                     step=rows_per_base(method, problem, second_order))
         n, replications = plan.N, plan.R
     if log is not None:
         log(t("about_to_run", lang, N=n, R=replications,
@@ -240,14 +240,14 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
 
 
 def _plan(run, problem, outs, folder: Path, seed: int, *, n, R, width, outputs_asked, log,
-          lang, workers) -> Plan:
-    """Run the pilot (plan.pilot) in `folder` on its own seed and log the plan."""
+          lang, step) -> Plan:
+    """Run the pilot (plan.pilot) in `folder` on its own seed, without second order (it
+    plans S1 and ST; `step`, the study's rows per base point, prices the plan), and log it."""
     planned = [o for o in outs if o not in JOINT or (outputs_asked and o in outputs_asked)]
-    step = rows_per_base("sobol", problem)
     ps = pilot_seed(seed)
 
     def run_pilot(Np):
-        design, data = run(Np, PILOT_R, ps, folder, False)
+        design, data = run(Np, PILOT_R, ps, folder, False, so=False)
         return design, data.Y, data.worker_seconds, data.runs
 
     p, Np = pilot(run_pilot, index_names(problem), outs, planned,

@@ -5,9 +5,11 @@ seed, kept in DIR/pilot so it resumes) fits, per output and index, the variance 
 stochastic.py: the variance of an index's per-point term at R replications,
 a + (4 (R − 2) ζ1 + 2 ζ2) / (R (R − 1)). R = 4 is the least that separates the terms that
 shrink as 1/R from those as 1/R² (products over four distinct replications); R = 2 cannot.
-The pilot doubles its N (reusing its runs) while the variance of some planned output is known
-to worse than PILOT_V_REL relative standard error, as long as it costs less than a quarter of
-the study it plans (PILOT_SHARE): a very noisy output needs a larger pilot to be planned for.
+The pilot grows its N (by a power of 2, reusing its runs) while the variance of some planned
+output is known to worse than PILOT_V_REL relative standard error, as long as it costs less
+than a tenth of the study it plans (PILOT_SHARE): a very noisy output needs a larger pilot to
+be planned for. An output no factor moves (every index exactly 0, as common random numbers
+inside a base point make it) needs no planning.
 
 The plan is the cheapest (N, R) (N a power of 2, R ≤ MAX_R; fewest runs N · rows per base
 point · R) whose predicted half-width meets the target for every planned output; a given N
@@ -28,8 +30,8 @@ from model.sensitivity.stochastic import VarianceModel, blocks, point_terms, var
 
 PILOT_N, PILOT_R = 128, 4
 PILOT_MAX_N = 8192
-PILOT_V_REL = 0.1  # relative standard error of Var m(X) a pilot aims for, per planned output
-PILOT_SHARE = 0.25  # a pilot grows only while it costs less than this share of the study
+PILOT_V_REL = 0.15  # relative standard error of Var m(X) a pilot aims for, per planned output
+PILOT_SHARE = 0.1  # a pilot grows only while it costs less than this share of the study
 DEFAULT_WIDTH = 0.05  # target half-width when N or R is omitted and no --target-width given
 MIN_N, MAX_N = 16, 2**20  # at least SCRAMBLES base points: a t-interval with 15 df
 MAX_R = 256
@@ -97,6 +99,10 @@ def fit(Y: np.ndarray, design: Design, outputs, names: list[str], planned
         if m is None:
             why[name] = "constant or no signal beyond noise in the pilot"
             continue
+        if not np.any(m.var(2) > 0):
+            why[name] = ("no factor moves it: every index is exactly 0 (common random numbers "
+                         "inside each base point)")
+            continue
         models[name] = m
         W = point_terms(blocks(y, len(names), False))[0]
         g = np.bincount(groups, W) / np.bincount(groups)
@@ -129,13 +135,14 @@ def choose(models: dict[str, VarianceModel], step: int, targets: dict[str, float
     return int(Ns[i]), int(Rs[j]), False
 
 
-def pilot(run: Callable, names: list[str], outputs, planned, targets: dict[str, float], step: int,
-          *, N: int | None = None, R: int | None = None, stat: str = "max") -> tuple[Plan, int]:
+def pilot(run: Callable, names: list[str], outputs, planned, targets, step: int, *,
+          N: int | None = None, R: int | None = None, stat: str = "max") -> tuple[Plan, int]:
     """Run the pilot, growing it while it is too small to plan from, and choose N and R.
 
     `run(n)` evaluates the pilot design at n base points and PILOT_R replications (a prefix
     of the larger ones) and returns (design, Y (rows, PILOT_R, O), worker seconds, runs).
-    Returns the plan and the pilot's final size."""
+    `targets`: the half-width wanted per output, or a function of the fitted models giving
+    them. Returns the plan and the pilot's final size."""
     Np = PILOT_N
     while True:
         design, Y, seconds, runs = run(Np)
@@ -143,10 +150,13 @@ def pilot(run: Callable, names: list[str], outputs, planned, targets: dict[str, 
         if not models:
             return Plan(N or MIN_N, R or PILOT_R, step, {}, {}, stat, False, runs,
                         seconds / max(1, runs), why), Np
-        tg = {o: targets[o] for o in models}
+        tg = targets(models) if callable(targets) else {o: targets[o] for o in models}
         n_, r_, ok = choose(models, step, tg, N=N, R=R, stat=stat)
-        small = any(vrel[o] > PILOT_V_REL for o in models)
-        if not small or 2 * Np > PILOT_MAX_N or 2 * runs > PILOT_SHARE * n_ * step * r_:
+        worst = max(vrel[o] for o in models)
+        grow = 2 ** int(np.ceil(np.log2(max(2.0, (worst / PILOT_V_REL) ** 2))))  # se ~ 1/√N
+        grow = min(grow, PILOT_MAX_N // Np,
+                   2 ** int(np.log2(max(1.0, PILOT_SHARE * n_ * step * r_ / runs))))
+        if worst <= PILOT_V_REL or grow < 2:
             return Plan(n_, r_, step, models, tg, stat, ok, runs, seconds / max(1, runs),
                         why), Np
-        Np *= 2
+        Np *= grow

@@ -156,7 +156,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "done": {"en": "Sensitivity study written to {out} ({runs} runs, {wall}).",
              "zh": "敏感性分析已写入{out}(运行{runs}次,耗时{wall})。"},
     "resumed": {"en": "Reusing {runs} runs from {chunks} stored chunks in {dir}.",
-                "zh": "沿用{dir}中已存分块的{runs}次运行。"},
+                "zh": "沿用{dir}中{chunks}个已存分块的{runs}次运行。"},
     "failed_chunks": {"en": "{n} chunk failures were recorded and retried (failures.csv).",
                       "zh": "记录并重试了{n}次分块失败(failures.csv)。"},
     "status_ok": {"en": "ok", "zh": "正常"},

@@ -17,10 +17,10 @@ check-python:
 	  echo "Install one (e.g. 'pyenv install 3.12'), or run: make PYTHON=/path/to/python3.12 test" >&2; \
 	  exit 1; fi
 
-$(STAMP): pyproject.toml | check-python
+$(STAMP): pyproject.toml constraints.txt | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 run: $(STAMP)

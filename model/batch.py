@@ -8,7 +8,6 @@ seed it gives exactly what ParkModel gives.
 from __future__ import annotations
 
 import gc
-import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from model.population import initial_state
 from model.rng import root_key
 from model.settle import Fiscal, close_run, init_run
 from model.targets import TARGET_IDS
+from model.workers import forget, shared_pool
 
 ENGINES = ("compiled", "reference")  # numba kernels (default), or the NumPy functions
 DEFAULT_CHUNK = 100  # runs per pass: keeps every array in cache-friendly, reusable memory
@@ -93,7 +93,7 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
                 if progress:
                     progress(part[0].shape[0])
         except BrokenProcessPool:
-            _POOLS.pop(workers, None)  # a worker died: the next call starts a fresh pool
+            forget(ex)  # a worker died: the next call starts a fresh pool
             raise
     else:
         parts = []
@@ -109,18 +109,10 @@ def run_batch(roots: np.ndarray, *, policy: Policy | None = None, params: dict |
     return BatchResult(layout.years, ind, counts, fis, layout, policy, observed)
 
 
-_POOLS: dict[int, ProcessPoolExecutor] = {}
-
-
 def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """The process pool for `workers`, started once and kept for the life of the process:
-    starting a worker (spawn, imports, loading numba's cached kernels) takes seconds, which
-    every batch call would otherwise pay again."""
-    ex = _POOLS.get(workers)
-    if ex is None:
-        ex = _POOLS[workers] = ProcessPoolExecutor(workers,
-                                                   mp_context=mp.get_context("spawn"))
-    return ex
+    """The process pool for `workers` (model.workers.shared_pool): started once, its workers
+    die with this process."""
+    return shared_pool(workers)
 
 
 def _slice_policy(policy: Policy, sl: slice, B: int) -> Policy:

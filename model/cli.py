@@ -8,15 +8,14 @@ turns it into one `error: ...` line on stderr and exit status 2, never a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-import os
 import shutil
+import signal
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from model.errors import InputError
 from model.i18n import LANGS, kind_label, label, reason_label, t, unit_text
@@ -169,7 +168,61 @@ def cmd_policy(args: argparse.Namespace) -> int:
            else "; ".join(elig.get("requires", [])))
     for line in _wrap(t("eligibility_line", lang, who=who), cols - 2):
         print(line)
+    print()
+    for line in background_lines(_scenario_params(args), lang, cols - 2):
+        print(line)
     return 0
+
+
+def _scenario_params(args: argparse.Namespace) -> dict:
+    """The behavioural parameters of `--scenario FILE`, or the registry's defaults."""
+    from model.params import default_params
+
+    scenario = getattr(args, "scenario", None)
+    if not scenario:
+        return default_params()
+    from model.scenario import load_scenario
+
+    return load_scenario(scenario).params
+
+
+def _rule_numbers(table: dict) -> str:
+    """The numbers of a rules.toml table (its unit, source and quote left out)."""
+    return ", ".join(f"{k} = {v}" for k, v in table.items()
+                     if k not in ("unit", "source", "quote") and not isinstance(v, str))
+
+
+def background_lines(params: dict, lang: str, width: int) -> list[str]:
+    """`parksim policy`'s "Background policies" section, from model/policy/background.toml:
+    each policy with its level, years, channel, amounts (rules and registry) and source."""
+    from model.behaviour.background import load_background
+    from model.params import load_registry
+    from model.params.rules import load_rules
+
+    reg, rules = load_registry(), load_rules()
+    out = [t("background_title", lang)]
+    for b in load_background().values():
+        years = (t("bg_years", lang, first=b.first_year) if b.last_year == 0
+                 else t("bg_years_to", lang, first=b.first_year, last=b.last_year))
+        out.append(f"[{t('level_' + b.level, lang)}] {label(b.label, lang)} ({years})")
+        lines = [t("bg_channel", lang, text=label(b.channel, lang))]
+        if b.rules:
+            lines.append(t("bg_rules", lang, text="; ".join(
+                f"[{k}] {_rule_numbers(rules[k])}" for k in b.rules)))
+        if b.params:
+            lines.append(t("bg_params", lang, text="; ".join(
+                f"{n} = {_num(float(params[n]))} {reg[n].unit} [{_num(reg[n].range[0])}, "
+                f"{_num(reg[n].range[1])}]" for n in b.params)))
+        if b.setting:
+            lines.append(t("bg_switch", lang, name=b.setting, value=_num(float(params[b.setting]))))
+        if b.modelled != "yes":
+            lines.append(t("bg_modelled", lang, text=b.modelled))
+        lines.append(t("bg_source", lang, text=b.source))
+        if b.quote:
+            lines.append(t("source_line", lang, quote=b.quote))
+        for text in lines:
+            out += ["  " + s for s in _wrap(text, width - 2)]
+    return out
 
 
 # -- parksim awards -------------------------------------------------------------------------
@@ -180,6 +233,8 @@ def _args_awards(p: argparse.ArgumentParser) -> None:
                    help="columns unit_id, year, event, amount, eligible")
     p.add_argument("--out", metavar="LEDGER.csv", required=True,
                    help="where to write the award ledger (one row per award)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace LEDGER.csv if it exists (never the events file itself)")
     p.add_argument("--scenario", metavar="FILE",
                    help="a scenario TOML whose [policy] table changes switches or clauses")
 
@@ -192,32 +247,22 @@ def kind_totals(ledger) -> dict[str, float]:
             if (ledger.kind == i).any()}
 
 
-def write_atomic(frame, out: Path) -> None:
-    """Write a CSV beside its final name, then rename: a reader never sees half a ledger."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(out, "--out", "a file in an existing folder", str(folder))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            frame.to_csv(f, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cmd_awards(args: argparse.Namespace) -> int:
     """Award ledger for an events file: every row's award with caps, window and switches."""
+    from model.outputs import prepare_file, write_csv
     from model.policy.core import compute_ledger
     from model.policy.events_io import read_events
 
     lang = args.lang
+    place = prepare_file(args.out, overwrite=args.overwrite, create_parents=False,
+                         inputs=[args.events, getattr(args, "scenario", None)])
     policy = _policy(args)
     events = read_events(args.events, policy)
     ledger = compute_ledger(events, policy)
-    out = Path(args.out)
-    write_atomic(ledger.to_frame(), out)
+    frame = ledger.to_frame()
+    # event_row: the events file's row as a spreadsheet numbers it (header = 1), as in errors
+    frame["event_row"] = events.rows[frame["event_row"].to_numpy()]
+    out = place.write(lambda f: write_csv(frame, f))
     print(t("events_read", lang, n=len(events), file=args.events))
     print(t("ledger_written", lang, n=len(ledger), file=out))
     print()
@@ -242,15 +287,20 @@ def cmd_awards(args: argparse.Namespace) -> int:
         for r in rows:
             r[col] = r[col].rjust(w)
     print(table(heads, rows, [None, None, None, None]))
-    frame_reasons = ledger.reason[ledger.amount == 0]
-    if frame_reasons.size:
-        from model.policy.core import REASONS
+    zero = ledger.amount == 0
+    if zero.any():
+        from model.policy.core import CAPS, REASONS
 
         print()
         print(t("zero_reasons", lang))
-        for code in sorted(set(frame_reasons.tolist())):
-            n = int((frame_reasons == code).sum())
-            print(f"  {reason_label(REASONS[code], lang)}: {n}")
+        pairs = zip(ledger.reason[zero].tolist(), ledger.capped_by[zero].tolist(), strict=True)
+        counts: dict[tuple[int, int], int] = {}
+        for pair in pairs:
+            counts[pair] = counts.get(pair, 0) + 1
+        for (code, cap), n in sorted(counts.items()):
+            why = (REASONS[code] if code else f"cap_reached_{CAPS[cap]}" if cap
+                   else "zero_amount")
+            print(f"  {reason_label(why, lang)}: {n}")
     return 0
 
 
@@ -313,7 +363,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("policy", "print the award clauses, switches and validity window",
+    Command("policy", "print the award clauses, switches, validity window and background "
+                      "policies",
             _args_policy, cmd_policy),
     Command("awards", "compute the award ledger for an events CSV",
             _args_awards, cmd_awards),
@@ -332,6 +383,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (usage goes to --help): bad input is one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, t("error", "en", msg=f"{self.prog}: {message} (see {self.prog} --help)")
+                  + "\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; `--lang` works before or after the subcommand.
 
@@ -340,11 +399,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """
     names = {c.name for c in COMMANDS}
     wanted = next((a for a in argv if a in names), None) if argv is not None else None
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="parksim",
         description="Changji High-tech Zone: the 2020 innovation policy and what it costs.")
     parser.add_argument("--lang", choices=LANGS, default="en", help="output language")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=Parser)
     for c in COMMANDS:
         p = sub.add_parser(c.name, help=c.help, description=c.help)
         # SUPPRESS: a subcommand's --lang only overrides when given, else the global one holds.
@@ -356,17 +416,52 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`): the command ends as on Ctrl-C, cleanly, in one line."""
+
+    code = 128 + signal.SIGTERM
+
+
+def _terminate(signum, frame):  # noqa: ARG001
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `parksim` console script; returns the exit status."""
+    """Entry point of the `parksim` console script; returns the exit status.
+
+    Bad input: one `error: ...` line, status 2. Ctrl-C or SIGTERM: staged output is removed
+    as the exception unwinds (model.outputs), worker processes are ended, one line, status
+    130 (128 + SIGINT). A failure of the machine (disk full, ...): one line, status 1."""
+    from model.workers import stop_pools
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(argv).parse_args(argv)
+    prev = None
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        prev = signal.signal(signal.SIGTERM, _terminate)
+    lang = "zh" if "zh" in argv and "--lang" in argv else "en"
     try:
+        try:
+            args = build_parser(argv).parse_args(argv)
+        except SystemExit as e:  # --help (0), or a usage error already printed (2)
+            return e.code if isinstance(e.code, int) else 2
+        lang = getattr(args, "lang", lang)
         return args._run(args)
     except InputError as e:
         print(t("error", "en", msg=e), file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:
+        stop_pools()
+        print(t("interrupted", lang), file=sys.stderr, flush=True)
+        return getattr(e, "code", 128 + signal.SIGINT)
     except BrokenPipeError:  # `parksim policy | head`
         return 0
+    except (OSError, MemoryError) as e:
+        stop_pools()
+        print(t("os_error", lang, msg=f"{type(e).__name__}: {e}"), file=sys.stderr)
+        return 1
+    finally:
+        if prev is not None:
+            signal.signal(signal.SIGTERM, prev)
 
 
 if __name__ == "__main__":

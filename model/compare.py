@@ -15,25 +15,35 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
+import hashlib
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from model import outputs, resources, values
 from model.errors import InputError
-from model.experiments import Experiment, additionality_table, monte_carlo, paired_ci, wilson
+from model.experiments import (
+    Experiment,
+    additionality_table,
+    bytes_per_replication,
+    monte_carlo,
+    n_runs,
+    paired_ci,
+    wilson,
+)
 from model.i18n import t
 from model.policy.core import KIND_CODES
-from model.report.run_command import replace_folder
+from model.run_record import engine_digest, file_digest, local_record, manifest
 from model.scenario import ROOT, Scenario, list_scenarios, load_scenario, scenario_path
 from model.targets import TARGET_IDS, load_targets
 
 COST_STATS = ("mean", "p5", "p50", "p90", "p95")
+FILES = ("comparison.csv", "comparison.png", "comparison.md")
 
 
 @dataclass
@@ -61,12 +71,11 @@ def compare(scenarios: list, replications: int | None = None, seed: int | None =
     scs = [s if isinstance(s, Scenario) else load_scenario(scenario_path(s)) for s in scenarios]
     if len(scs) < 2:
         raise InputError("compare", "scenarios", "at least two scenario files", len(scs))
-    R = int(replications if replications is not None else scs[0].replications)
-    S = int(seed if seed is not None else scs[0].seed)
-    if R < 2:
-        raise InputError("--replications", "value", "at least 2 (paired intervals need two)", R)
-    if S < 0:
-        raise InputError("--seed", "value", "a non-negative whole number", S)
+    R = values.whole("--replications", replications if replications is not None
+                     else scs[0].replications, 2, what="a whole number (paired intervals "
+                     "need two)")
+    S = values.seed("--seed", seed if seed is not None else scs[0].seed)
+    chunk = values.whole("--chunk", chunk, 1)
     exps = [monte_carlo(s, R, S, chunk=chunk, ledger_reps=0, cap_reps=0, progress=progress)
             for s in scs]
     return Comparison(scs, exps, R, S)
@@ -313,39 +322,60 @@ def render(cmp: Comparison, table: pd.DataFrame, lang: str = "en") -> str:
 
 
 # -- writing ------------------------------------------------------------------------------------
+def default_folder(scs: list[Scenario]) -> Path:
+    """results/compare_A__B[...]; a digest when the names would make too long a file name."""
+    name = "compare_" + "__".join(s.name for s in scs)
+    if len(name.encode()) > 120:
+        name = "compare_" + hashlib.sha256(name.encode()).hexdigest()[:16]
+    return ROOT / "results" / name
+
+
 def run(paths: list, *, replications: int | None = None, seed: int | None = None,
         out: Path | None = None, lang: str = "en", chunk: int = 500,
         progress: bool = False) -> Path:
-    """Load and check every scenario first, run them, write the folder atomically."""
+    """Load and check every scenario and the output folder first, run them, then write."""
     scs = [load_scenario(scenario_path(p)) for p in paths]  # all checked before any run
-    out = Path(out) if out is not None else ROOT / "results" / (
-        "compare_" + "__".join(s.name for s in scs))
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    if len(scs) < 2:
+        raise InputError("compare", "scenarios", "at least two scenario files", len(scs))
+    R = values.whole("--replications", replications if replications is not None
+                     else scs[0].replications, 2, what="a whole number (paired intervals "
+                     "need two)")
+    values.seed("--seed", seed if seed is not None else scs[0].seed)
+    chunk = values.whole("--chunk", chunk, 1)
+    resources.check("parksim compare", memory=resources.process_memory(1)
+                    + sum(R * bytes_per_replication(s) for s in scs),
+                    seconds=sum(n_runs(s, R) for s in scs) * resources.SECONDS_PER_RUN["batch"],
+                    advice="use fewer replications (--replications) or fewer scenarios")
+    place = outputs.prepare_folder(out if out is not None else default_folder(scs), "compare",
+                                   writes=FILES, explicit=out is not None,
+                                   inputs=[f for s in scs for f in (*s.chain, s.posterior)])
+    with place:
+        t0 = time.perf_counter()
+        bar = None
+        if progress:
+            from tqdm import tqdm
 
-        R = replications if replications is not None else scs[0].replications
-        bar = tqdm(total=R * len(scs), unit="rep", desc="compare", file=sys.stderr)
-    try:
-        cmp = compare(scs, replications, seed, chunk=chunk,
-                      progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    table = comparison_table(cmp)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        table.to_csv(tmp / "comparison.csv", index=False, float_format="%.10g")
+            bar = tqdm(total=R * len(scs), unit="rep", desc="compare", file=sys.stderr)
+        try:
+            cmp = compare(scs, replications, seed, chunk=chunk,
+                          progress=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        table = comparison_table(cmp)
+        tmp = place.staging
+        outputs.write_csv(table, tmp / "comparison.csv", float_format="%.10g")
         figure(table, cmp.names, tmp / "comparison.png", lang)
         (tmp / "comparison.md").write_text(render(cmp, table, lang), encoding="utf-8")
-        replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        place.commit(manifest(
+            "compare", scenarios=[{"name": s.name, "digest": s.digest(), **(
+                {"posterior_digest": file_digest(s.posterior)} if s.posterior else {})}
+                for s in scs], reference=cmp.names[0], root_seed=cmp.seed,
+            replications=cmp.replications, engine="batch", engine_digest=engine_digest(),
+            lang=lang), local_record({"wall_time_s": round(time.perf_counter() - t0, 3),
+                                      "chunk": chunk,
+                                      "scenario_paths": [str(s.path) for s in scs]}))
+    return place.path
 
 
 def print_scenarios(lang: str = "en", folder: Path | None = None) -> int:
@@ -368,7 +398,8 @@ def args_compare(p: argparse.ArgumentParser) -> None:
                    help="replications (default: the first scenario's)")
     p.add_argument("--seed", type=int, default=None,
                    help="root seed, shared by every scenario (default: the first scenario's)")
-    p.add_argument("--out", type=Path, default=None, help="output folder")
+    p.add_argument("--out", default=None, help="output folder: new, or an earlier `parksim "
+                   "compare` output (default: results/compare_<names>/)")
     p.add_argument("--chunk", type=int, default=500, help="replications per batch call")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -13,8 +13,8 @@ from model.params.registry import load_registry
 from model.policy.spec import load_policy
 
 ODD_PATH = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-GROUP_ORDER = ("population", "rd", "hte", "patents", "contracts", "recognition", "institutes",
-               "carriers", "growth", "entry", "investors", "structure")
+GROUP_ORDER = ("population", "rd", "hte", "background", "patents", "contracts", "recognition",
+               "institutes", "carriers", "growth", "entry", "investors", "structure")
 
 
 def _cell(x) -> str:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model import mathfn as mf
 from model.behaviour import carriers, compiled, enterprise, institute, investor
 from model.behaviour.incentives import Incentives
 from model.layout import Layout
-from model.params.rules import load_rules, super_deduction_rate
+from model.params.rules import load_rules
 from model.policy.spec import Policy
 from model.population import place_arrivals
 from model.rng import Streams
@@ -153,21 +154,27 @@ def _firm_decisions(st: State, p: dict, inc: Incentives, rs: Streams, year: int,
     ev_f: dict[str, np.ndarray] = {}
     # R&D, then HTE status (firms bunch at the threshold), patents, contracts, recognitions
     f["rd"] = enterprise.decide_rd(f, p, inc, year)
-    seek, cert_new, renewed, lapsed, new_rd, bought_ip = enterprise.decide_hte(
-        f, p, inc, year, rs)
-    f["rd"] = new_rd
-    f["pat_stock"] += bought_ip  # an acquired patent: owned, not granted to the firm
-    first = cert_new & ~f["ever_hte"]
-    f["hte"] = (f["hte"] | cert_new) & ~lapsed
-    f["ever_hte"] |= cert_new
-    f["hte_left"] = np.where(cert_new | renewed, load_rules()["hte_criteria"]["validity_years"],
+    d = enterprise.decide_hte(f, p, inc, year, rs)
+    f["rd"] = d.new_rd
+    f["pat_stock"] += d.acquired_ip  # an acquired patent: owned, not granted to the firm
+    f["reported_i3"] = d.reported_i3
+    first = d.certified_new & ~f["ever_hte"]
+    again = d.certified_new & f["ever_hte"]  # a lapsed firm certified again
+    f["hte"] = (f["hte"] | d.certified_new) & ~d.lapsed
+    f["ever_hte"] |= d.certified_new
+    f["hte_left"] = np.where(d.certified_new | d.renewed,
+                             load_rules()["hte_criteria"]["validity_years"],
                              f["hte_left"]).astype(np.int8)
     ev_f["hte_certified"] = first.astype(np.float64)
+    ev_f["hte_certified_again"] = again.astype(np.float64)
+    # the regional fund's money (region's, not the zone's: a count, not a claim)
+    regional = enterprise.regional_awards(f, p, year, first, again | d.renewed)
     p8 = policy.value("P8a", "min_grants")
-    inv, util = enterprise.patents(f, p, inc, rs, p8)
+    inv, util, des = enterprise.patents(f, p, inc, rs, p8)
     ev_f["patents_invention"] = inv.astype(np.float64)
     ev_f["patents_utility"] = util.astype(np.float64)
-    granted = inv + util
+    ev_f["patents_design"] = des.astype(np.float64)
+    granted = inv + util + des
     f["pat_stock"] += granted
     f["pat_granted"] += granted
     z["patents_cum"] += granted.sum(1)
@@ -179,18 +186,17 @@ def _firm_decisions(st: State, p: dict, inc: Incentives, rs: Streams, year: int,
     f["platforms_nat"] += rec["platform_national"].astype(np.int16)
     f["workstations"] += (rec["academician_workstation"]
                           + rec["postdoc_workstation"]).astype(np.int16)
-    # the R&D super-deduction: tax saved that year, the base of P7
-    tax = enterprise.tax_rate(f["hte"])
-    ev_f["rd_super_deduction"] = np.where(
-        f["active"], tax * super_deduction_rate(year, f["sector"]) * f["rd"], 0.0)
+    # the R&D super-deduction: tax saved that year by a claiming firm on its taxable profit,
+    # the base of P7
+    ev_f["rd_super_deduction"] = enterprise.super_deduction(f, p, year)
     # zone firms newly listed as gazelles or unicorns on last year's growth (P6a/b by switch)
     gazelle, unicorn = enterprise.listings(f, p, rs)
     f["gazelle"] |= gazelle
     f["unicorn"] |= unicorn
     ev_f["gazelle_listed"] = gazelle.astype(np.float64)
     ev_f["unicorn_listed"] = unicorn.astype(np.float64)
-    counts = {"hte_applications": seek.sum(1), "hte_new": cert_new.sum(1),
-              "hte_lapsed": lapsed.sum(1)}
+    counts = {"hte_applications": d.seek.sum(1), "hte_new": d.certified_new.sum(1),
+              "hte_lapsed": d.lapsed.sum(1), "regional_awards": regional.sum(1)}
     return ev_f, counts
 
 
@@ -200,10 +206,12 @@ def _close_year(f: dict, p: dict, rs: Streams, received: np.ndarray, followon: n
     exits per run)."""
     amount, capital, placed = investor.invest(f, p, rs, followon)
     g = enterprise.grow(f, p, rs)
+    f["hts"] = enterprise.adjust_hts(f, p)  # on this year's three-year window, before it shifts
     # copies: step_year writes each array back into its own slots, and an array held under
     # two names would be written back twice (rd_prev2 used to end the year equal to rd)
     f["rd_prev2"], f["rd_prev1"] = f["rd_prev1"].copy(), f["rd"].copy()
-    e = np.exp(g)
+    f["rev_prev2"], f["rev_prev1"] = f["rev_prev1"].copy(), f["revenue"].copy()
+    e = mf.exp(g)
     f["revenue"] = f["revenue"] * e
     f["growth_last"] = e - 1.0
     f["invested_last"] = amount

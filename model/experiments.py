@@ -141,6 +141,22 @@ def monte_carlo(scenario_or_args: Any, replications: int | None = None, seed: in
     return exp
 
 
+# Bytes an experiment holds per replication besides the engine's working memory: its seed
+# (a SeedSequence, ~470 B measured), the result arrays (indicators of both arms, the money
+# arrays; counted twice, as the chunks are joined) and, at the end, additionality_table's
+# bootstrap (the resample indices and two resampled arrays, N_BOOT values each).
+SEED_BYTES = 470
+
+
+def bytes_per_replication(scenario_or_args: Any) -> int:
+    """The memory one more replication adds to an experiment (see above)."""
+    spec = as_spec(scenario_or_args)
+    Y = spec.horizon - spec.start + 1
+    C, K = len(spec.policy.clause_ids), len(KIND_CODES)
+    results = 8 * (2 * Y * len(TARGET_IDS) + len(MONEY) * C * K * Y + C * K * 3)
+    return SEED_BYTES + 2 * results + 3 * 8 * N_BOOT
+
+
 def n_runs(scenario_or_args: Any, replications: int) -> int:
     """Runs an experiment makes: two per replication, one when the policy pays nothing."""
     return replications * (1 if not as_spec(scenario_or_args).policy.any_enabled else 2)

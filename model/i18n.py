@@ -14,6 +14,9 @@ LANGS = ("en", "zh")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "error": {"en": "error: {msg}", "zh": "错误:{msg}"},
+    "interrupted": {"en": "interrupted: nothing was half-written; earlier results are as they "
+                          "were", "zh": "已中断:没有写入不完整的结果;先前的结果保持原样"},
+    "os_error": {"en": "error: {msg}", "zh": "错误:{msg}"},
     # parksim policy
     "policy_title": {"en": "Changji High-tech Zone innovation policy (2020): award clauses",
                      "zh": "昌吉高新区2020年创新政策:奖补条款"},
@@ -28,8 +31,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "item_ref": {"en": "A2 item {n}", "zh": "附件2第{n}条"},
     "no_cap": {"en": "-", "zh": "-"},
     "off": {"en": "(off)", "zh": "(停用)"},
-    "switches_title": {"en": "Switches (the text's seven ambiguities)",
-                       "zh": "开关(原文的七处歧义)"},
+    "switches_title": {"en": "Switches (the text's ambiguities)",
+                       "zh": "开关(原文的歧义)"},
+    "background_title": {"en": "Background policies (in both arms; the region's and the "
+                               "nation's money, not the zone's cost)",
+                         "zh": "背景政策(政策组与对照组均适用;"
+                               "国家和自治区资金,不计入园区财政支出)"},
+    "level_national": {"en": "national", "zh": "国家"},
+    "level_regional": {"en": "regional", "zh": "自治区"},
+    "level_zone": {"en": "zone", "zh": "园区"},
+    "bg_years": {"en": "from {first}", "zh": "{first}年起"},
+    "bg_years_to": {"en": "{first}-{last}", "zh": "{first}-{last}年"},
+    "bg_channel": {"en": "acts through: {text}", "zh": "作用渠道:{text}"},
+    "bg_rules": {"en": "national rules (rules.toml): {text}", "zh": "国家规则(rules.toml):{text}"},
+    "bg_params": {"en": "amounts (registry): {text}", "zh": "金额与参数(参数表):{text}"},
+    "bg_switch": {"en": "switched by {name} = {value} (1 on, 0 off)",
+                  "zh": "由{name} = {value}控制(1开,0关)"},
+    "bg_modelled": {"en": "modelled: {text}", "zh": "建模方式:{text}"},
+    "bg_source": {"en": "source: {text}", "zh": "来源:{text}"},
     "col_switch": {"en": "switch", "zh": "开关"},
     "col_value": {"en": "value", "zh": "取值"},
     "col_default": {"en": "default", "zh": "默认值"},
@@ -126,6 +145,12 @@ REASONS: dict[str, dict[str, str]] = {
     "after_window": {"en": "instalment due after the window, not honoured",
                      "zh": "有效期后到期,不予兑现"},
     "first_year_share": {"en": "2020 share of the year", "zh": "2020年按比例折算"},
+    # ledger rows with no reason code that pay nothing (shown by `parksim awards`)
+    "cap_reached_per_unit_year": {"en": "cap per unit and year already reached",
+                                  "zh": "已达单位年度上限"},
+    "cap_reached_per_item": {"en": "cap per item of 0", "zh": "单项上限为0"},
+    "zero_amount": {"en": "award of 0 (a zero amount, count, rate or award)",
+                    "zh": "奖补为0(金额、数量、比例或奖额为0)"},
 }
 
 # Clause parameters' units (model/policy/clauses/*.toml `unit`, without the parenthetical

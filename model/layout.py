@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from model import mathfn as mf
 from model.params.registry import load_registry
 
 FIRMS_2018 = "firms_2018"  # name of the observed fact in calibration/population.toml
@@ -70,7 +71,7 @@ class Layout:
 def make_layout(start: int, horizon: int, firms_2018: int) -> Layout:
     reg = load_registry()
     hi = reg["firm_growth_2018_2020"].range[1]
-    n0 = math.ceil(firms_2018 * (1 + hi) ** (start - 2018))
+    n0 = math.ceil(firms_2018 * float(mf.power(1 + hi, start - 2018)))
     return Layout(n0=n0, years=tuple(range(start, horizon + 1)),
                   entry=int(reg["entry_slots"].value), reloc=int(reg["relocation_slots"].value),
                   settle=int(reg["settle_slots"].value), n_inst=int(reg["institutes"].range[1]))

@@ -84,7 +84,8 @@ class ParkModel(mesa.Model):
         self.year = self.years[len(self.counts)]
         out = step_year(self.state, self.year, self.ctx)
         self.indicators = {k: float(v[0]) for k, v in out.indicators.items()}
-        self.counts[self.year] = {k: int(v[0]) for k, v in out.counts.items()}
+        # counts of firms as ints; money (regional_awards, 万元) as floats
+        self.counts[self.year] = {k: v[0].item() for k, v in out.counts.items()}
         self._record_events(out.events)
         self._sync_firms()
         self._sync_carriers(out.events["carrier"])

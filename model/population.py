@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import mathfn as mf
 from model import population_compiled as pc
 from model import rng
 from model.behaviour import enterprise, entry
@@ -29,16 +30,6 @@ from model.state import ORIGINS, State
 YEAR0 = 2020
 
 
-def rd_price(tax: np.ndarray, sd: np.ndarray, reward_rate=0.0) -> np.ndarray:
-    """After-tax price of one yuan of R&D: 1 - t(1 + s) - r·t·s (DESIGN.md)."""
-    return 1.0 - tax * (1.0 + sd) - reward_rate * tax * sd
-
-
-def tax_rate(hte: np.ndarray) -> np.ndarray:
-    t = load_rules()["income_tax"]
-    return np.where(hte, t["hte"], t["standard"])
-
-
 def _rank_desc(score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """Rank (0 = highest) of each slot among eligible slots of its run; ineligible last."""
     s = np.where(eligible, score, -np.inf)
@@ -48,9 +39,21 @@ def _rank_desc(score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     return rank
 
 
+def price0(f: dict, p: dict, slots: slice, year: int, hte) -> np.ndarray:
+    """The reference price of R&D of firms in `slots` (the price at which `kappa` was chosen):
+    last year's, 1 - tau (1 + s·c) with tau the tax a deduction saves (0 for a loss-maker)
+    and c whether the firm claims the super-deduction, as HTE or not (`hte`)."""
+    sub = {k: f[k][:, slots] for k in ("revenue", "margin", "claim_u", "sector")}
+    sub["hte"] = np.broadcast_to(hte, sub["revenue"].shape)
+    tau = enterprise.taxed(enterprise.tax_rate(sub["hte"]), sub["margin"])
+    sdc = super_deduction_rate(year - 1, sub["sector"]) * enterprise.claims(sub, p)
+    return enterprise.rd_price(tau, sdc)
+
+
 def draw_firms(st: State, p: dict, slots: slice, year: int, sector: np.ndarray,
                log_revenue: np.ndarray, tag: str) -> None:
-    """Fill firm attributes common to the 2020 population and entrants (R&D, hts, costs)."""
+    """Fill firm attributes common to the 2020 population and entrants (R&D, hts, costs,
+    profit margin, super-deduction claim draw)."""
     rules, f = load_rules(), st.f
     s = rules["sectors"]
     n = slots.stop - slots.start
@@ -58,20 +61,28 @@ def draw_firms(st: State, p: dict, slots: slice, year: int, sector: np.ndarray,
     z_rd = rng.normal(st.roots, f"{tag}_rd", year, n, slots.start)
     z_hts = rng.normal(st.roots, f"{tag}_hts", year, n, slots.start)
     z_eff = rng.normal(st.roots, f"{tag}_effort", year, n, slots.start)
+    z_margin = rng.normal(st.roots, f"{tag}_margin", year, n, slots.start)
+    u_claim = rng.uniform(st.roots, f"{tag}_claim", year, n, slots.start)
     med = np.where(strategic, col(p, "rd_intensity_median_hitech"),
                    col(p, "rd_intensity_median_traditional"))
-    intensity = np.minimum(med * np.exp(col(p, "rd_intensity_sigma") * z_rd), 0.3)
-    revenue = np.exp(log_revenue)
+    intensity = np.minimum(med * mf.exp(col(p, "rd_intensity_sigma") * z_rd),
+                           col(p, "rd_intensity_max"))
+    revenue = mf.exp(log_revenue)
     f["sector"][:, slots] = sector
     f["revenue"][:, slots] = revenue
+    f["rev_prev1"][:, slots] = revenue  # a young firm's window repeats its first year
+    f["rev_prev2"][:, slots] = revenue
     f["rd"][:, slots] = revenue * intensity
     f["rd_prev1"][:, slots] = f["rd"][:, slots]
     f["rd_prev2"][:, slots] = f["rd"][:, slots]
     f["kappa"][:, slots] = intensity
-    hts = np.clip(col(p, "hitech_product_share_hitech") + 0.15 * z_hts, 0.0, 1.0)
+    hts = np.clip(col(p, "hitech_product_share_hitech")
+                  + col(p, "hitech_product_share_sd") * z_hts, 0.0, 1.0)
     f["hts"][:, slots] = np.where(strategic, hts, 0.0)
-    f["effort_mult"][:, slots] = np.exp(col(p, "effort_sigma") * z_eff)
-    f["price0"][:, slots] = rd_price(tax_rate(False), super_deduction_rate(year - 1, sector))
+    f["effort_mult"][:, slots] = mf.exp(col(p, "effort_sigma") * z_eff)
+    f["margin"][:, slots] = col(p, "profit_margin") + col(p, "profit_margin_sd") * z_margin
+    f["claim_u"][:, slots] = u_claim
+    f["price0"][:, slots] = price0(f, p, slots, year, False)
     f["entry_year"][:, slots] = year
 
 
@@ -79,8 +90,8 @@ def _population_sizes(p: dict):
     """Firms and HTEs in 2020: the September 2018 facts grown at the registry's rates."""
     facts = population_facts()
     span = YEAR0 - facts["base_year"]
-    n_firms = np.rint(facts["firms_2018"] * (1 + col(p, "firm_growth_2018_2020")) ** span)
-    n_hte = np.rint(facts["hte_2018"] * (1 + col(p, "hte_growth_2018_2020")) ** span)
+    n_firms = np.rint(facts["firms_2018"] * mf.power(1 + col(p, "firm_growth_2018_2020"), span))
+    n_hte = np.rint(facts["hte_2018"] * mf.power(1 + col(p, "hte_growth_2018_2020"), span))
     return n_firms, n_hte
 
 
@@ -89,7 +100,7 @@ def _revenue_shares(p: dict, B: int):
     total = np.broadcast_to(col(p, "zone_revenue_2020"), (B, 1))
     sh_large = np.broadcast_to(col(p, "large_traditional_revenue_share"), (B, 1))
     sh_str = np.broadcast_to(col(p, "strategic_revenue_share_2020"), (B, 1))
-    sh_trad = np.maximum(1.0 - sh_large - sh_str, 0.02)
+    sh_trad = np.maximum(1.0 - sh_large - sh_str, 0.02)  # guard: other firms keep a share
     norm = sh_large + sh_str + sh_trad
     return total, sh_large, sh_str, sh_trad, norm
 
@@ -119,7 +130,7 @@ def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State
 
     # revenue: lognormal, scaled so the strategic and large-firm shares hold (assumptions)
     z = rng.normal(roots, "pop_revenue", YEAR0, N0)
-    raw = np.where(active, np.exp(col(p, "revenue_sigma") * z), 0.0)
+    raw = np.where(active, mf.exp(col(p, "revenue_sigma") * z), 0.0)
     large = slot < n_large
     total, sh_large, sh_str, sh_trad, norm = _revenue_shares(p, B)
     revenue = np.zeros((B, N0))
@@ -128,7 +139,7 @@ def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State
         m = mask & active
         denom = np.maximum((raw * m).sum(1, keepdims=True), 1e-12)
         revenue += np.where(m, raw / denom * share / norm * total, 0.0)
-    log_rev = np.log(np.maximum(revenue, 1e-6))
+    log_rev = mf.log(np.maximum(revenue, 1e-6))  # 1e-6: a guard for empty slots
     draw_firms(st, p, slice(0, N0), YEAR0, sector, log_rev, "pop")
     f = st.f
     f["active"][:, :N0] = active
@@ -139,20 +150,20 @@ def initial_state_reference(layout: Layout, p: dict, roots: np.ndarray) -> State
     crit = rules["hte_criteria"]
     elig = active & strategic & (f["hts"][:, :N0] >= crit["min_hitech_share"])
     u_h = rng.uniform(roots, "pop_hte", YEAR0, N0)
-    rank = _rank_desc(f["kappa"][:, :N0] * (0.5 + u_h), elig)
+    rank = _rank_desc(f["kappa"][:, :N0] * (col(p, "initial_hte_score_floor") + u_h), elig)
     hte = elig & (rank < n_hte)
-    thr = hte_rd_threshold(f["revenue"][:, :N0])
+    # R&D raised to the real threshold: thr (1 - relabel) of revenue (model.behaviour.enterprise)
+    thr = hte_rd_threshold(f["revenue"][:, :N0]) * (1.0 - col(p, "relabel_share"))
     rd = np.where(hte, np.maximum(f["rd"][:, :N0], thr * f["revenue"][:, :N0]), f["rd"][:, :N0])
     for k in ("rd", "rd_prev1", "rd_prev2"):
         f[k][:, :N0] = rd
-    f["kappa"][:, :N0] = rd / np.maximum(f["revenue"][:, :N0], 1e-9)
+    f["kappa"][:, :N0] = rd / np.maximum(f["revenue"][:, :N0], 1e-9)  # 1e-9: a guard
     f["hte"][:, :N0] = hte
     f["ever_hte"][:, :N0] = hte
     # years of validity left: an own stream, so it is not tied to who was selected (u_h)
     u_left = rng.uniform(roots, "pop_hte_left", YEAR0, N0)
     f["hte_left"][:, :N0] = np.where(hte, 1 + np.floor(u_left * crit["validity_years"]), 0)
-    sd0 = super_deduction_rate(YEAR0 - 1, sector)
-    f["price0"][:, :N0] = rd_price(tax_rate(hte), sd0)
+    f["price0"][:, :N0] = price0(f, p, slice(0, N0), YEAR0, hte)
 
     # stocks: patents by R&D; platforms to the top R&D spenders; workstations to top HTEs
     mean_rd = (rd * active).sum(1, keepdims=True) / np.maximum(active.sum(1, keepdims=True), 1)
@@ -197,7 +208,7 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     n, lost = entry.arrivals(rs, "entry_count", entry.expected_entry(p, n_active), L.entry)
     start = L.entry_start(year)
     sector = entry.entrant_sectors(p, inc, rs, L.entry, start)
-    log_rev = np.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+    log_rev = mf.log(col(p, "entrant_revenue_median")) + col(p, "revenue_sigma") * rs.z(
         "entry_revenue", L.entry, start)
     fill(start, L.entry, n, "entry", sector, log_rev, ORIGINS.index("entrant"))
     st.z["lost_entrants"] += lost.astype(np.int32)
@@ -207,12 +218,13 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     start = L.reloc_start(year)
     sector = entry.entrant_sectors(p, inc, rs, L.reloc, start)
     sector = np.where(sector == rules["sectors"]["traditional"], 0, sector).astype(np.int8)
-    log_rev = np.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
+    log_rev = mf.log(col(p, "relocated_revenue_median")) + col(p, "revenue_sigma") * rs.z(
         "relocation_revenue", L.reloc, start)
     sl, live = fill(start, L.reloc, n, "reloc", sector, log_rev, ORIGINS.index("relocated_hte"))
     crit = rules["hte_criteria"]
     f["hts"][:, sl] = np.maximum(f["hts"][:, sl], crit["min_hitech_share"])
-    thr = hte_rd_threshold(f["revenue"][:, sl]) * f["revenue"][:, sl]
+    thr = (hte_rd_threshold(f["revenue"][:, sl]) * (1.0 - col(p, "relabel_share"))
+           * f["revenue"][:, sl])
     for k in ("rd", "rd_prev1", "rd_prev2"):
         f[k][:, sl] = np.maximum(f[k][:, sl], thr)
     f["kappa"][:, sl] = f["rd"][:, sl] / f["revenue"][:, sl]
@@ -221,8 +233,7 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     f["ever_hte"][:, sl] = live
     f["pat_stock"][:, sl] = np.maximum(f["pat_stock"][:, sl], live)  # certified: owns IP
     f["hte_left"][:, sl] = np.where(live, crit["validity_years"], 0)
-    f["price0"][:, sl] = enterprise.rd_price(enterprise.tax_rate(True),
-                                             super_deduction_rate(year - 1, sector))
+    f["price0"][:, sl] = price0(f, p, sl, year, True)
     ev["hte_relocated"][:, sl] = live
     st.z["lost_entrants"] += lost.astype(np.int32)
 
@@ -237,8 +248,8 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
     gz, uc = rules["gazelle"], rules["unicorn"]
     is_uni = (j[:, :L.settle] >= ng[:, None]) & (j[:, :L.settle] < (ng + nu)[:, None])
     u_rev = rs.u("settle_revenue", L.settle, start)
-    log_rev = np.where(is_uni, np.log(uc["min_valuation"] / col(p, "valuation_multiple")),
-                       np.log(gz["bands"][0]) + u_rev * np.log(gz["bands"][1] / gz["bands"][0]))
+    log_rev = np.where(is_uni, mf.log(uc["min_valuation"] / col(p, "valuation_multiple")),
+                       mf.log(gz["bands"][0]) + u_rev * mf.log(gz["bands"][1] / gz["bands"][0]))
     sl, live = fill(start, L.settle, ng + nu, "settle", sector, log_rev,
                     ORIGINS.index("settled_gazelle"))
     f["origin"][:, sl] = np.where(is_uni, ORIGINS.index("settled_unicorn"), f["origin"][:, sl])
@@ -253,18 +264,29 @@ def place_arrivals_reference(st: State, p: dict, inc: Incentives, rs: rng.Stream
 
 
 def _draw_params(run: np.ndarray, p: dict, B: int) -> None:
-    """The parameters of `draw_firms`, per run, into a kernel record."""
-    for field, name in (("med_hi", "rd_intensity_median_hitech"),
-                        ("med_trad", "rd_intensity_median_traditional"),
-                        ("sigma_rd", "rd_intensity_sigma"),
-                        ("hts_hi", "hitech_product_share_hitech"),
-                        ("sigma_eff", "effort_sigma")):
+    """The parameters of `draw_firms` (and `price0`), per run, into a kernel record."""
+    names = dict(zip(pc.FIRM_RUN, (
+        "rd_intensity_median_hitech", "rd_intensity_median_traditional", "rd_intensity_sigma",
+        "rd_intensity_max", "hitech_product_share_hitech", "hitech_product_share_sd",
+        "effort_sigma", "profit_margin", "profit_margin_sd", "relabel_share",
+        "p7_takeup_small", "p7_takeup_medium", "p7_takeup_large", "p7_takeup_hte"),
+        strict=True))
+    for field, name in names.items():
         run[field] = per_run(p, name, B)
 
 
 def _hte_tables(bands_rule: dict) -> tuple[np.ndarray, np.ndarray]:
     return (np.asarray(bands_rule["revenue_bands"], np.float64),
             np.asarray(bands_rule["rd_intensity"], np.float64))
+
+
+def _tax_tables(year: int, n_sectors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(standard, HTE) tax rates, the size bands, and last year's super-deduction by sector."""
+    rules = load_rules()
+    t = rules["income_tax"]
+    return (np.array([t["standard"], t["hte"]], np.float64),
+            np.asarray(rules["firm_size"]["revenue_bands"], np.float64),
+            np.asarray(super_deduction_rate(year - 1, np.arange(n_sectors)), np.float64))
 
 
 def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
@@ -287,19 +309,19 @@ def initial_state(layout: Layout, p: dict, roots: np.ndarray) -> State:
     run["pat_per_firm"] = per_run(p, "patent_stock_per_firm", B)
     run["m_platforms"] = as_runs(pc.top_count(np.rint(col(p, "platforms_2020")), N0), B)
     run["m_workstations"] = as_runs(pc.top_count(np.rint(col(p, "workstations_2020")), N0), B)
+    run["score_floor"] = per_run(p, "initial_hte_score_floor", B)
     cum = np.cumsum(sec["firm_shares"])
-    sd0 = super_deduction_rate(YEAR0 - 1, np.arange(cum.size))
-    price = np.stack([rd_price(tax_rate(False), sd0), rd_price(tax_rate(True), sd0)])
     bands, intensity = _hte_tables(crit)
     f = st.f
     pc.populate(rng.stream_key_table(st.roots, pc.POP_DRAWS, YEAR0), run, N0,
                 int(p["large_traditional_firms"]), cum / cum[-1], sec["strategic_mask"],
                 sec["traditional"], crit["min_hitech_share"], bands, intensity,
-                crit["validity_years"], price, YEAR0, f["active"], f["sector"], f["age"],
-                f["revenue"], f["rd"], f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"],
-                f["effort_mult"], f["price0"], f["entry_year"], f["hte"], f["ever_hte"],
-                f["hte_left"], f["pat_stock"], f["platforms_reg"], f["workstations"],
-                st.z["patents_2020_stock"])
+                crit["validity_years"], *_tax_tables(YEAR0, cum.size), YEAR0, f["active"],
+                f["sector"], f["age"], f["revenue"], f["rev_prev1"], f["rev_prev2"], f["rd"],
+                f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"], f["effort_mult"],
+                f["margin"], f["claim_u"], f["price0"], f["entry_year"], f["hte"],
+                f["ever_hte"], f["hte_left"], f["pat_stock"], f["platforms_reg"],
+                f["workstations"], st.z["patents_2020_stock"])
     _institutes_and_zone(st, p)
     return st
 
@@ -317,29 +339,28 @@ def place_arrivals(st: State, p: dict, inc: Incentives, rs: rng.Streams, year: i
     g_rate, u_rate = entry.settle_rates(p, inc)
     run["lam_gazelle"], run["lam_unicorn"] = as_runs(g_rate, B), as_runs(u_rate, B)
     run["share_hitech"] = as_runs(entry.hitech_share(p, inc), B)
-    run["log_med_entry"] = as_runs(np.log(col(p, "entrant_revenue_median")), B)
-    run["log_med_reloc"] = as_runs(np.log(col(p, "relocated_revenue_median")), B)
+    run["log_med_entry"] = as_runs(mf.log(col(p, "entrant_revenue_median")), B)
+    run["log_med_reloc"] = as_runs(mf.log(col(p, "relocated_revenue_median")), B)
     run["sigma_rev"] = per_run(p, "revenue_sigma", B)
-    run["log_unicorn"] = as_runs(np.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
+    run["log_unicorn"] = as_runs(mf.log(uc["min_valuation"] / col(p, "valuation_multiple")), B)
     _draw_params(run, p, B)
     strategic_ids = np.flatnonzero(s["strategic_mask"])
     w = np.asarray(s["firm_shares"])[strategic_ids]
-    sd = super_deduction_rate(year - 1, np.arange(s["strategic_mask"].size))
-    price = np.stack([rd_price(tax_rate(False), sd),
-                      enterprise.rd_price(enterprise.tax_rate(True), sd)])
     bands, intensity = _hte_tables(crit)
     ev = np.zeros((3, B, N))
     pc.place_block(
         rng.stream_key_table(st.roots, pc.ARRIVAL_DRAWS, year), run,
         np.array([L.entry_start(year), L.reloc_start(year), L.settle_start(year)]),
         np.array([L.entry, L.reloc, L.settle]), np.cumsum(w) / w.sum(), strategic_ids,
-        s["strategic_mask"], s["traditional"], np.log(gz["bands"][0]),
-        np.log(gz["bands"][1] / gz["bands"][0]), crit["min_hitech_share"], bands, intensity,
-        crit["validity_years"], float(crit["min_age_years"]), price,
+        s["strategic_mask"], s["traditional"], mf.log(gz["bands"][0]),
+        mf.log(gz["bands"][1] / gz["bands"][0]), crit["min_hitech_share"], bands, intensity,
+        crit["validity_years"], float(crit["min_age_years"]),
+        *_tax_tables(year, s["strategic_mask"].size),
         np.array([ORIGINS.index(o) for o in ("entrant", "relocated_hte", "settled_gazelle",
                                              "settled_unicorn")]),
-        year, f["active"], f["sector"], f["origin"], f["age"], f["revenue"], f["rd"],
-        f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"], f["effort_mult"], f["price0"],
-        f["entry_year"], f["hte"], f["ever_hte"], f["hte_left"], f["pat_stock"], f["gazelle"],
-        f["unicorn"], ev[0], ev[1], ev[2], st.z["lost_entrants"])
+        year, f["active"], f["sector"], f["origin"], f["age"], f["revenue"], f["rev_prev1"],
+        f["rev_prev2"], f["rd"], f["rd_prev1"], f["rd_prev2"], f["kappa"], f["hts"],
+        f["effort_mult"], f["margin"], f["claim_u"], f["price0"], f["entry_year"], f["hte"],
+        f["ever_hte"], f["hte_left"], f["pat_stock"], f["gazelle"], f["unicorn"], ev[0],
+        ev[1], ev[2], st.z["lost_entrants"])
     return {"hte_relocated": ev[0], "gazelle_settled": ev[1], "unicorn_settled": ev[2]}

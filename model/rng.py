@@ -12,15 +12,18 @@ hold the kernel to, bit for bit.
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 
 import numba as nb
 import numpy as np
 
+from model.mathfn import exp1, log1
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 2.0 ** -53
+_TO_UNIT = math.ldexp(1.0, -53)
 
 
 # -- the NumPy reference ----------------------------------------------------------------------
@@ -81,7 +84,7 @@ def _ndtri(p):
                + 5394.1960214247511077) * r + 687.1870074920579083) * r
              + 42.313330701600911252) * r + 1.0)
     r = p if q < 0 else 1.0 - p
-    r = np.sqrt(-np.log(r))
+    r = np.sqrt(-log1(r))
     if r <= 5.0:
         r -= 1.6
         val = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r
@@ -133,7 +136,7 @@ def _poisson_one(u, lm, exact_below):
     if lm >= exact_below:
         v = np.floor(lm + np.sqrt(lm) * _ndtri(u) + 0.5)
         return max(0, np.int64(v))
-    pk = np.exp(-lm)
+    pk = exp1(-lm)
     cdf = pk
     k = 0
     while u > cdf:

@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model import values
 from model.budget import RULES, UNPAID, Budget, BudgetLine
 from model.errors import InputError, suggest
+from model.outputs import IDENTIFIER_TEXT, is_identifier
 from model.params import default_params, load_registry
 from model.policy.core import KIND_CODES
 from model.policy.spec import BENEFICIARIES, CLAUSE_KINDS, Policy, load_policy
+from model.textfiles import read_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -116,14 +119,19 @@ def _want(file: Path, where: str, v: Any, kind: str) -> Any:
         words = {"int": "a whole number", "number": "a number", "bool": "true or false",
                  "str": "a text in quotes", "table": "a table (section)", "list": "a list [...]"}
         raise InputError(file, where, words[kind], v)
-    return float(v) if kind == "number" else v
+    return values.finite(str(file), where, v) if kind == "number" else v
 
 
 def _money(file: Path, where: str, v: Any, unit: str = "万元") -> float:
-    v = _want(file, where, v, "number")
-    if v < 0:
-        raise InputError(file, where, f"a non-negative amount ({unit})", v)
-    return v
+    return values.amount(str(file), where, v, unit)
+
+
+def check_name(file: Path | str, where: str, name: Any) -> str:
+    """A scenario name or clause id: an identifier, never a path or a spreadsheet formula
+    (it names a results folder and fills table cells)."""
+    if not is_identifier(name):
+        raise InputError(file, where, IDENTIFIER_TEXT, name)
+    return name
 
 
 def _check_file(file: Path, raw: dict) -> None:
@@ -133,6 +141,8 @@ def _check_file(file: Path, raw: dict) -> None:
     for k in ("name", "purpose", "purpose_zh", "extends", "notes"):
         if k in raw:
             _want(file, k, raw[k], "str")
+    if "name" in raw:
+        check_name(file, "name", raw["name"])
     for sec in ("run", "policy", "parameters", "population", "budget"):
         if sec in raw:
             _want(file, sec, raw[sec], "table")
@@ -147,8 +157,8 @@ def _check_file(file: Path, raw: dict) -> None:
                              run[k])
     if "replications" in run and run["replications"] < 1:
         raise InputError(file, "run.replications", "at least 1", run["replications"])
-    if "seed" in run and run["seed"] < 0:
-        raise InputError(file, "run.seed", "a non-negative whole number", run["seed"])
+    if "seed" in run and not 0 <= run["seed"] <= values.MAX_SEED:
+        raise InputError(file, "run.seed", "a whole number from 0 to 2^63 - 1", run["seed"])
     if "posterior" in run:  # model.calibration.posterior checks the file when it is read
         _want(file, "run.posterior", run["posterior"], "str")
     if "t7_count_from" in run and run["t7_count_from"] not in T7_CHOICES:
@@ -156,18 +166,15 @@ def _check_file(file: Path, raw: dict) -> None:
                          + suggest(str(run["t7_count_from"]), T7_CHOICES), run["t7_count_from"])
     _want(file, "policy", raw.get("policy", {}), "table")
     _check_params(file, raw)
+    if raw.get("budget") == {}:
+        raise InputError(file, "budget", "a total (万元 per year) or groups, or enabled = false "
+                         "(an empty [budget] table would silently mean no budget)")
     _check_budget_types(file, raw.get("budget", {}))
 
 
 def _param_value(file: Path, where: str, v: Any, unit: str) -> float:
-    """A clause number: non-negative; a share at most 1."""
-    v = _want(file, where, v, "number")
-    if v < 0:
-        what = "a non-negative amount" if unit.startswith("万元") else "a non-negative number"
-        raise InputError(file, where, f"{what} ({unit})", v)
-    if unit.startswith("share") and v > 1:
-        raise InputError(file, where, f"a share from 0 to 1 ({unit})", v)
-    return v
+    """A clause number, by its unit: a share from 0 to 1, an amount, a count (model.values)."""
+    return values.clause_number(str(file), where, v, unit)
 
 
 def _check_extra(file: Path, where: str, cid: str, d: Any, base: Policy) -> None:
@@ -306,20 +313,24 @@ def _check_budget_types(file: Path, b: dict) -> None:
 
 
 # -- reading the chain ----------------------------------------------------------------------
+MAX_SCENARIO_BYTES = 10 * 2**20  # a scenario is a page of settings; 10 MiB is not one
+
+
 def _read(path: Path, by: Path | None) -> dict:
-    if not path.is_file():
+    if not path.exists():
         if by is None:
             raise InputError(path, "file", "an existing scenario TOML file", str(path))
         raise InputError(by, "extends", "an existing scenario file (a path relative to this "
                          "file)", str(path.relative_to(by.parent) if path.is_relative_to(
                              by.parent) else path))
+    text = read_text(path, "scenario TOML file", MAX_SCENARIO_BYTES)
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(path, "TOML syntax", "a valid TOML file", str(e)) from None
-    except OSError as e:
-        raise InputError(path, "file", "a readable scenario file", str(e)) from None
+    except RecursionError:
+        raise InputError(path, "TOML syntax", "a TOML file nested less deeply",
+                         "too deep") from None
 
 
 def _chain(path: Path) -> list[tuple[Path, dict]]:
@@ -377,7 +388,11 @@ def load_scenario(path: str | Path) -> Scenario:
     leaf = chain[0][0]
     merged = {**{k: own[k] for k in ("name", "purpose", "purpose_zh", "notes") if k in own},
               **merged}
-    merged.setdefault("name", leaf.stem)
+    if "name" not in merged:  # the file's name, which must then be a valid name too
+        if not is_identifier(leaf.stem):
+            raise InputError(leaf, "name", f"{IDENTIFIER_TEXT} (the file name {leaf.name!r} "
+                             "is not one: add name = \"...\")")
+        merged["name"] = leaf.stem
 
     def at(key: str) -> Path:
         return Path(origin.get(key, leaf))
@@ -409,6 +424,7 @@ def _apply_policy(file: Path, pol: dict, policy: Policy) -> Policy:
     for cid, d in _want(file, "policy.extra_clauses", pol.get("extra_clauses", {}),
                         "table").items():
         where = f"policy.extra_clauses.{cid}"
+        check_name(file, where, cid)
         _check_extra(file, where, cid, d, policy)
         d = {**d, "id": cid, "serves_targets": d.get("serves_targets", [])}
         try:

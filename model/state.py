@@ -15,7 +15,9 @@ from model.layout import Layout
 FIRM_FIELDS: dict[str, type] = {
     "active": bool, "sector": np.int8, "age": np.float64, "entry_year": np.int16,
     "origin": np.int8, "revenue": np.float64, "rd": np.float64, "rd_prev1": np.float64,
-    "rd_prev2": np.float64, "kappa": np.float64, "price0": np.float64, "hts": np.float64,
+    "rd_prev2": np.float64, "rev_prev1": np.float64, "rev_prev2": np.float64,
+    "kappa": np.float64, "price0": np.float64, "hts": np.float64, "margin": np.float64,
+    "claim_u": np.float64, "reported_i3": np.float64,
     "effort_mult": np.float64, "hte": bool, "hte_left": np.int8, "ever_hte": bool,
     "pat_stock": np.float64, "pat_granted": np.float64, "platforms_reg": np.int16,
     "platforms_nat": np.int16, "workstations": np.int16, "growth_last": np.float64,

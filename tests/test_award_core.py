@@ -248,8 +248,11 @@ def test_ledger_codes_are_known():
 
 
 def test_events_and_window_agree_with_the_data():
-    """2020's share is computed from window.toml, not a constant: 199 of 366 days."""
+    """2020's share is computed from window.toml, not a constant: 199 of 366 days (P6c's is
+    1 by its own switch p6c_first_year, default "all", or 199/366 when it follows the rule)."""
     assert POLICY.start.isoformat() == "2020-06-16"
-    assert POLICY.year_share("P6c", 2020) == 199 / 366
+    assert POLICY.year_share("P7", 2020) == 199 / 366
+    assert POLICY.year_share("P6c", 2020) == 1.0
+    assert POLICY.with_switches(p6c_first_year="prorate").year_share("P6c", 2020) == 199 / 366
     assert POLICY.year_share("P6c", 2025) == 1.0
     assert POLICY.year_share("P6c", 2026) == 0.0

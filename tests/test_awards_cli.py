@@ -208,8 +208,11 @@ def test_failed_write_leaves_old_ledger_and_no_temp(tmp_path, monkeypatch, capsy
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError):
-        main(["awards", str(EXAMPLE), "--out", str(out)])
+    # An existing ledger is replaced only with --overwrite (issue 13), and a failure of the
+    # machine is now one `error:` line with status 1 instead of a traceback.
+    assert main(["awards", str(EXAMPLE), "--out", str(out), "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "disk full" in err and len(err.strip().splitlines()) == 1
     assert out.read_text() == "old ledger\n"
     assert sorted(os.listdir(tmp_path)) == ["l.csv"]
 
@@ -263,6 +266,29 @@ def test_policy_in_chinese_both_positions(capsys):
         assert head in after
     assert "加大科技成" in after  # start of P4's Chinese label, from the data
     assert _clause_row(POLICY, "P4", "zh")[2] == "加大科技成果转化激励力度"
+
+
+def test_policy_lists_the_background_layer(capsys, tmp_path):
+    """"Background policies" from model/policy/background.toml: every entry, the regional
+    amounts from the registry, the switch, the sources; the scenario's values with --scenario."""
+    from model.behaviour.background import load_background
+
+    assert main(["policy"]) == 0
+    out = capsys.readouterr().out
+    flat = re.sub(r"\s+", "", out)
+    assert "Background policies" in out
+    bg = load_background()
+    assert {b.level for b in bg.values()} == {"national", "regional", "zone"}
+    for b in bg.values():
+        assert re.sub(r"\s+", "", b.label["en"]) in flat, b.id
+        assert re.sub(r"\s+", "", b.quote) in flat, b.id
+    assert "regional_award_new_hte=30万元" in flat and "regional_layer=1" in flat
+    assert "ChinaDaily2022-03-04" in flat and "rules.toml" in out
+    assert main(["policy", "--scenario", str(ROOT / "scenarios" / "no_regional_layer.toml")]) == 0
+    assert "regional_layer=0" in re.sub(r"\s+", "", capsys.readouterr().out)
+    assert main(["--lang", "zh", "policy"]) == 0
+    zh = re.sub(r"\s+", "", capsys.readouterr().out)
+    assert "背景政策" in zh and "自治区高新技术企业发展专项资金" in zh
 
 
 def test_awards_in_chinese(tmp_path, capsys):

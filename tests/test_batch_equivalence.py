@@ -12,7 +12,7 @@ from model.targets import TARGET_IDS
 
 SEEDS = replication_seeds(20201, 3)
 ROOTS = roots_from_seeds(SEEDS)
-COUNTS = ("hte_applications", "hte_new", "hte_lapsed", "exits", "entrants")
+COUNTS = ("hte_applications", "hte_new", "hte_lapsed", "exits", "entrants", "regional_awards")
 
 
 def _park(seed, counterfactual=False, **kw) -> ParkModel:

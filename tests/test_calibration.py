@@ -77,6 +77,10 @@ def test_simulate_matches_run_batch():
     assert np.array_equal(tr.hte_new, res.counts["hte_new"])
     st = statistics(tr, ["hte_growth_2022", "contract_turnover_2023"])
     assert all(v.shape == (6,) for v in st.values())
+    # the bunching statistic reads the reported three-year intensity (relabelled up to the
+    # threshold by claimants): more firms just at or above each threshold than just below
+    ratio = statistics(tr, ["bunching_ratio_2023"])["bunching_ratio_2023"]
+    assert (ratio > 1.0).all() and tr.near_above[:, tr.y(2023)].sum() > 0
 
 
 # -- the saved posterior ------------------------------------------------------------------------
@@ -100,6 +104,34 @@ def test_bad_posterior_refused(tmp_path):
     pd.DataFrame({"not_a_param": [1.0], "weight": [1.0]}).to_csv(p, index=False)
     with pytest.raises(InputError, match="registry"):
         load_posterior(p)
+
+
+def test_a_parameter_redefined_since_the_calibration_is_not_drawn(tmp_path):
+    """posterior.json records the prior each column was calibrated on; a column whose prior
+    the registry has since changed (profit_margin, issue 16) is dropped with a warning, and
+    runs use the registry's value; without that record an out-of-range value is an error."""
+    import json
+
+    p = tmp_path / "post.csv"
+    pd.DataFrame({"hte_pass_prob": [0.6, 0.8], "profit_margin": [0.11, 0.12],
+                  "weight": [1, 1]}).to_csv(p, index=False)
+    with pytest.raises(InputError, match="registry range"):
+        load_posterior(p)
+    reg = load_registry()
+    priors = {"hte_pass_prob": {"range": list(reg["hte_pass_prob"].range)},
+              "profit_margin": {"range": [0.04, 0.12]}}
+    p.with_suffix(".json").write_text(json.dumps({"priors": priors}))
+    df = load_posterior(p)
+    assert list(df.columns) == ["hte_pass_prob", "weight"]
+    assert list(df.attrs["not_drawn"]) == ["profit_margin"]
+    with pytest.warns(UserWarning, match="profit_margin is not drawn"):
+        assert set(draw_posterior(p, 5, 1)) == {"hte_pass_prob"}
+    # a prior that still matches keeps its column
+    priors["profit_margin"]["range"] = list(reg["profit_margin"].range)
+    p.with_suffix(".json").write_text(json.dumps({"priors": priors}))
+    pd.DataFrame({"hte_pass_prob": [0.6, 0.8], "profit_margin": [0.05, 0.07],
+                  "weight": [1, 1]}).to_csv(p, index=False)
+    assert "profit_margin" in load_posterior(p).columns
 
 
 def test_reference_posterior_loads_within_priors():

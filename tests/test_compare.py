@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -81,11 +82,16 @@ def test_table_has_wilson_intervals_and_quantiles(table):
 def test_budget_scenario_reports_unpaid(tmp_path):
     out = run([SCENARIOS / "baseline.toml", SCENARIOS / "budget_capped.toml"], replications=3,
               seed=1, out=tmp_path / "cmp")
+    # the run record (issue 13): run.json lists the files, run.local.json what varies
     assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.md",
-                                                     "comparison.png"]
+                                                     "comparison.png", "run.json",
+                                                     "run.local.json"]
     md = (out / "comparison.md").read_text(encoding="utf-8")
     assert "budget_capped" in md and "unpaid" in md and "Paired differences" in md
     assert not list(tmp_path.glob(".cmp.tmp-*"))
+    man = json.loads((out / "run.json").read_text())
+    assert man["kind"] == "compare" and man["files"] == ["comparison.csv", "comparison.md",
+                                                         "comparison.png"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -58,7 +58,10 @@ def mid_run():
     """A batch state three years in (policy on four runs, off two), with varied parameters."""
     layout = make_layout(2020, 2025, population_facts()["firms_2018"])
     p = {**default_params(), "rd_price_elasticity": np.linspace(0.5, 1.5, 6),
-         "growth_sd": np.linspace(0.1, 0.4, 6)}
+         "growth_sd": np.linspace(0.1, 0.4, 6),
+         "regional_layer": np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0]),
+         "profit_margin_sd": np.linspace(0.04, 0.12, 6),
+         "design_patent_share": np.linspace(0.05, 0.15, 6)}
     policy = load_policy()
     st = initial_state(layout, p, ROOTS)
     on = np.array([1, 1, 1, 1, 0, 0], float).reshape(-1, 1)
@@ -93,6 +96,16 @@ def test_firm_decisions_equal_the_reference(mid_run):
     # year of six runs), and the state moved
     assert sum(np.asarray(v).any() for v in ev_a.values()) >= len(ev_a) - 3
     assert not np.array_equal(a.f["rd"], st.f["rd"])
+    # the three kinds of grants are reported, and T7's count takes all three
+    granted = sum(ev_a[k].sum(1) for k in ("patents_invention", "patents_utility",
+                                           "patents_design"))
+    assert ev_a["patents_design"].sum() > 0
+    assert np.array_equal(a.z["patents_cum"], st.z["patents_cum"] + granted)
+    # the regional fund paid in the runs with the layer on (2023), and only there
+    on = np.asarray(p["regional_layer"]) > 0
+    assert (counts_a["regional_awards"][on] > 0).all()
+    assert not counts_a["regional_awards"][~on].any()
+    assert (a.f["reported_i3"][a.f["active"]] > 0).all()
 
 
 def test_close_year_equals_the_reference(mid_run):
@@ -120,10 +133,16 @@ def test_the_year_shifts_rd_into_its_lags(engine):
     step_year(st, 2020, ctx)
     old = layout.entry_start(2021)  # slots in use before 2021
     last_year = st.f["rd_prev1"][:, :old].copy()
+    rev_2020 = st.f["rev_prev1"][:, :old].copy()
+    rev_2021 = st.f["revenue"][:, :old].copy()  # grown at the end of 2020: 2021's revenue
+    assert not np.array_equal(rev_2020, rev_2021)
     step_year(st, 2021, ctx)
     assert np.array_equal(st.f["rd_prev2"][:, :old], last_year)
     assert np.array_equal(st.f["rd_prev1"], st.f["rd"])
     assert not np.array_equal(st.f["rd_prev2"][:, :old], st.f["rd_prev1"][:, :old])
+    # revenue lags shift the same way (the HTE rule's three-year window)
+    assert np.array_equal(st.f["rev_prev1"][:, :old], rev_2021)
+    assert np.array_equal(st.f["rev_prev2"][:, :old], rev_2020)
 
 
 def test_sellers_equal_the_reference(mid_run):
@@ -163,8 +182,22 @@ def test_per_run_parameters_and_levers():
     _assert_batches_equal(*_both(policy=policy, params=params))
 
 
+def test_regional_layer_and_p6c_switches():
+    """The regional layer on in some runs and off in others; P6c paying a lapsed firm's new
+    certification and prorated in 2020; designs dominating grants in some runs (P8a's mix)."""
+    policy = load_policy().with_switches(p6c_recertified="each_new_certification",
+                                         p6c_first_year="prorate")
+    params = {"regional_layer": np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]),
+              "design_patent_share": np.array([0.05, 0.6, 0.1, 0.9, 0.15, 0.0]),
+              "hte_renew_prob": 0.5, "campaign_consider_boost": np.linspace(0.1, 0.4, 6)}
+    a, b = _both(policy=policy, params=params)
+    assert a.fiscal.paid.sum() > 0 and a.counts["regional_awards"][::2, 2:].all()
+    _assert_batches_equal(a, b)
+
+
 @pytest.mark.parametrize("scenario", ["budget_capped", "p8a_once", "innovation_vouchers",
-                                      "p6ab_listed", "extended_2030", "p3_per_year"])
+                                      "p6ab_listed", "extended_2030", "p3_per_year",
+                                      "no_regional_layer"])
 def test_scenarios(scenario):
     s = load_scenario(ROOT / "scenarios" / f"{scenario}.toml")
     a, b = _both(policy=s.policy, params=s.params, start=s.start, horizon=s.horizon,

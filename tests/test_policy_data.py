@@ -12,6 +12,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.errors import InputError
@@ -85,8 +86,9 @@ def test_every_clause_is_documented():
 
 
 def test_switches_defaults_are_allowed_and_documented():
-    assert len(POLICY.switches) == 7
-    assert sorted(s.ambiguity for s in POLICY.switches.values()) == list(range(1, 8))
+    # POLICY.md's seven, then P6c's re-certification (8) and 2020 share (9), issue 16
+    assert len(POLICY.switches) == 9
+    assert sorted(s.ambiguity for s in POLICY.switches.values()) == list(range(1, 10))
     for s in POLICY.switches.values():
         assert s.rationale.strip() and s.label.get("en") and s.label.get("zh"), s.name
         if s.choices is not None:
@@ -99,6 +101,43 @@ def test_switches_defaults_are_allowed_and_documented():
 def test_window_is_the_text():
     assert POLICY.start == dt.date(2020, 6, 16)
     assert POLICY.end == dt.date(2025, 12, 31)
+
+
+# -- P6c's switches (ambiguities 8 and 9) -----------------------------------------------------
+def test_p6c_first_year_share_is_the_same_for_decisions_and_payments():
+    """Default "all": every 2020 certification qualifies in full (lists are published in Q4,
+    after 16 June); "prorate" follows first_year_rule like the other clauses. The firm's
+    expected award (Incentives) and the award paid (dense_awards) use the same share."""
+    from model.behaviour.incentives import Incentives
+    from model.policy.dense import dense_awards
+
+    c6 = POLICY.clause_ids.index("P6c")
+    ev = {"hte_certified": np.ones((1, 3))}
+    prorated = POLICY.year_share("P7", 2020)
+    assert 0 < prorated < 1
+    for pol, share in ((POLICY, 1.0), (POLICY.with_switches(p6c_first_year="prorate"), prorated),
+                       (POLICY.with_switches(p6c_first_year="prorate", first_year_rule="none"),
+                        0.0)):
+        assert pol.year_share("P6c", 2020) == share
+        assert pol.year_share("P6c", 2021) == 1.0
+        inc = Incentives(pol, 2020, np.ones((1, 1)), np.ones(1))
+        expected = inc.value("P6c", "award")
+        paid = [a.amount for a in dense_awards(pol, 2020, ev, np.ones((1, 1)), {})
+                if a.clause == c6]
+        assert np.all(expected == 20.0 * share)
+        assert (paid[0] if paid else np.zeros((1, 3))).tolist() == [[20.0 * share] * 3]
+
+
+def test_p6c_pays_a_lapsed_firms_new_certification_only_by_switch():
+    from model.policy.dense import dense_awards
+
+    c6 = POLICY.clause_ids.index("P6c")
+    ev = {"hte_certified": np.array([[1.0, 0.0]]), "hte_certified_again": np.array([[0.0, 1.0]])}
+    for value, want in (("first_only", [[20.0, 0.0]]),
+                        ("each_new_certification", [[20.0, 20.0]])):
+        pol = POLICY.with_switches(p6c_recertified=value)
+        a = [x for x in dense_awards(pol, 2021, ev, np.ones((1, 1)), {}) if x.clause == c6]
+        assert a[0].amount.tolist() == want
 
 
 # -- no money in code -----------------------------------------------------------------------

@@ -40,7 +40,10 @@ def _per_run(B: int) -> dict:
     names = ("firm_growth_2018_2020", "hte_growth_2018_2020", "revenue_sigma",
              "rd_intensity_sigma", "effort_sigma", "platforms_2020", "patent_stock_per_firm",
              "zone_revenue_2020", "entry_rate", "entrant_revenue_median",
-             "relocated_revenue_median", "valuation_multiple", "entry_hitech_share")
+             "relocated_revenue_median", "valuation_multiple", "entry_hitech_share",
+             "profit_margin", "profit_margin_sd", "relabel_share", "p7_takeup_small",
+             "p7_takeup_medium", "p7_takeup_large", "p7_takeup_hte", "hitech_product_share_sd",
+             "initial_hte_score_floor", "rd_intensity_max")
     p = {n: rng.permutation(np.linspace(*reg[n].range, B)).reshape(-1, 1) for n in names}
     # beyond the ranges on purpose: more workstations than HTEs (ranks among the ineligible),
     # and arrivals that overflow the relocation and settling blocks (lost arrivals)
@@ -77,6 +80,15 @@ def test_initial_state_is_the_reference(kind, B, horizon):
     fast, ref = initial_state(layout, p, roots), initial_state_reference(layout, p, roots)
     _assert_state_equal(fast, ref)
     assert ref.f["hte"].sum() > 0 and ref.f["platforms_reg"].sum() > 0  # rules did select
+    # a young firm's three-year window repeats its first year; some firms make a loss, and
+    # their reference price of R&D is 1 (no tax for a deduction to save)
+    f, n0 = ref.f, layout.n0
+    assert np.array_equal(f["rev_prev1"][:, :n0], f["revenue"][:, :n0])
+    assert np.array_equal(f["rev_prev2"][:, :n0], f["revenue"][:, :n0])
+    act = f["active"][:, :n0]
+    loss = act & (f["margin"][:, :n0] <= 0)
+    assert 0 < loss.sum() < act.sum() and (f["price0"][:, :n0][loss] == 1.0).all()
+    assert (f["price0"][:, :n0][act & ~loss] < 1.0).all()
 
 
 @pytest.mark.parametrize("kind,B,horizon", CASES)

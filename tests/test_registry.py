@@ -3,6 +3,7 @@ registry holds; docs/ODD.md carries the tables the data generates (issue 3)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -79,3 +80,57 @@ def test_odd_covers_every_submodel_and_state_field():
                "grow", "exits", "arrivals", "entrant_sectors", "invest", "sellers",
                "salience", "dense_awards", "compute_ledger"):
         assert f"`{fn}`" in text, fn
+
+
+# -- no bare behavioural constant in the reference rules (issue 16) ----------------------------
+# The modules that state the model's rules; the kernels copy them and are held equal to them.
+RULE_MODULES = sorted(p for p in (ROOT / "model" / "behaviour").glob("*.py")
+                      if p.name != "compiled.py") + [ROOT / "model" / "population.py",
+                                                     ROOT / "model" / "dynamics.py"]
+# 0, 1 and -1 are structure (1 - share, axis 1, index -1); these floors only keep a division
+# or a log finite (numerical guards, each with a comment where it is used)
+NEUTRAL = {0.0, 1.0, -1.0}
+GUARDS = {1e-6, 1e-9, 1e-12}
+# other literals that are not behaviour: (file, value, text on the line) and why
+NOT_BEHAVIOUR = {
+    ("model/behaviour/investor.py", 30.0, "WEIGHT_CLIP ="),  # exp() overflow guard
+    ("model/population.py", 0.02, "sh_trad = np.maximum"),  # guard: other firms keep a share
+    ("model/population.py", 2020, "YEAR0 = 2020"),  # the year the 2020 zone describes
+    ("model/population.py", 3, "ev = np.zeros((3,"),  # three arrival events, by row
+    ("model/population.py", 2, "ev[2]"),
+    ("model/dynamics.py", 2, "base + 2"),  # the service complex's carrier slot
+}
+
+
+def bare_constants(source: str, rel: str) -> list[tuple[int, float]]:
+    """(line, value) of numeric literals in `source` that are neither neutral, a guard, nor
+    listed in NOT_BEHAVIOUR: behavioural numbers belong in the registry or rules.toml."""
+    lines = source.splitlines()
+    hits = []
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                and not isinstance(node.value, bool)):
+            v = float(node.value)
+            if v in NEUTRAL or v in GUARDS:
+                continue
+            text = lines[node.lineno - 1]
+            if not any(f == rel and float(x) == v and s in text for f, x, s in NOT_BEHAVIOUR):
+                hits.append((node.lineno, node.value))
+    return hits
+
+
+def test_the_constant_scan_finds_a_planted_number():
+    planted = "def f(x):\n    return x * 0.5 + min(x, 3.0) - 1 + 1e-9\n"
+    assert sorted(v for _, v in bare_constants(planted, "x.py")) == [0.5, 3.0]
+
+
+def test_no_bare_behavioural_constant_in_the_rules():
+    assert len(RULE_MODULES) >= 8
+    found = {}
+    for path in RULE_MODULES:
+        rel = path.relative_to(ROOT).as_posix()
+        hits = bare_constants(path.read_text(encoding="utf-8"), rel)
+        if hits:
+            found[rel] = hits
+    assert not found, ("numbers in the rules that belong in model/params/registry.toml (with a "
+                       f"source or 'assumption' and a range) or rules.toml: {found}")

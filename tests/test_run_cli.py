@@ -48,11 +48,19 @@ def test_writes_every_file(batch_out):
         assert (batch_out / f).is_file() and (batch_out / f).stat().st_size > 0, f
     assert not list(batch_out.parent.glob(".*tmp*"))
     meta = json.loads((batch_out / "run.json").read_text())
+    assert meta["kind"] == "run" and sorted(meta["files"]) == sorted(
+        f for f in run_command.FILES if f != "run.json")
     assert meta["root_seed"] == 11 and meta["replications"] == 4 and meta["engine"] == "batch"
     assert len(meta["scenario"]["digest"]) == 16 and meta["scenario"]["contents"]["name"]
     assert meta["versions"]["numpy"] and meta["versions"]["mesa"] == "3.5.1"
     assert meta["ledger_check"]["agree"] is True
-    assert meta["git"]["commit"] is None or len(meta["git"]["commit"]) == 40
+    # what changes from run to run is in the untracked run.local.json, never in run.json
+    local = json.loads((batch_out / "run.local.json").read_text())
+    assert local["git"]["commit"] is None or len(local["git"]["commit"]) == 40
+    assert local["wall_time_s"] > 0 and local["workers"] == 1
+    # the CPU features NumPy and numba dispatched on (issue 14): recorded, never in run.json
+    assert local["machine"]["numpy"]["cpu_features"] and local["machine"]["numba"]["target_cpu"]
+    assert not {"git", "wall_time_s", "workers", "chunk", "command", "machine"} & set(meta)
     t = pd.read_csv(batch_out / "targets.csv")
     assert set(t.target) >= {*TARGET_IDS, "all", "count"}
     f = pd.read_csv(batch_out / "fiscal.csv", dtype={"year": str})
@@ -102,9 +110,11 @@ def test_malformed_scenario_exits_2_and_leaves_nothing(tmp_path, content, capsys
 
 
 def test_failed_run_keeps_old_folder_and_rerun_replaces_it_whole(tmp_path, monkeypatch):
+    # Issue 13: the old folder is now an earlier parksim run (a folder of other files is
+    # refused before any work, tests/test_safety.py); its files are replaced, nothing else.
     out = tmp_path / "res"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    run_command.run(BASE, replications=2, seed=1, out=out, progress=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.local.json"}
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
@@ -112,9 +122,11 @@ def test_failed_run_keeps_old_folder_and_rerun_replaces_it_whole(tmp_path, monke
     with monkeypatch.context() as m:
         m.setattr(run_command.figures, "targets_chart", boom)
         with pytest.raises(RuntimeError):
-            run_command.run(BASE, replications=2, seed=1, out=out, progress=False)
+            run_command.run(BASE, replications=3, seed=2, out=out, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no temp folder left
-    assert [p.name for p in out.iterdir()] == ["stale.txt"]  # the old results untouched
-    run_command.run(BASE, replications=2, seed=1, out=out, progress=False)
-    assert not (out / "stale.txt").exists() and (out / "summary.md").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != "run.local.json"}
+    assert after == before  # the old results untouched, no staging folder inside
+    run_command.run(BASE, replications=3, seed=2, out=out, progress=False)
+    assert json.loads((out / "run.json").read_text())["replications"] == 3
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*run_command.FILES, "run.local.json"])

@@ -222,13 +222,18 @@ def test_shipped_scenarios_have_purposes_and_differ_where_they_say():
     for must in ("baseline", "no_policy", "p3_per_year", "p6ab_listed", "p8a_once",
                  "stop_after_2025", "first_year_all", "first_year_none", "p1_award_assumed",
                  "p12_half", "budget_capped", "hte_award_doubled", "early_end_2023",
-                 "extended_2030", "innovation_vouchers"):
+                 "extended_2030", "innovation_vouchers", "no_regional_layer", "p6c_recertified",
+                 "p6c_first_year_prorate"):
         assert f"{must}.toml" in names
     assert all(purpose.strip() for _, _, purpose in rows)
     assert all(p for _, _, p in list_scenarios(lang="zh"))
     get = {p.stem: load_scenario(p) for p in shipped()}
     assert not get["no_policy"].policy.any_enabled
     assert get["hte_award_doubled"].policy.value("P6c", "award") == 40.0
+    assert get["no_regional_layer"].params["regional_layer"] == 0.0
+    none = get["first_year_none"].policy  # no 2020 event qualifies, P6c's included
+    assert none.year_share("P6c", 2020) == none.year_share("P7", 2020) == 0.0
+    assert get["baseline"].params["regional_layer"] == 1.0
     assert get["early_end_2023"].policy.end == dt.date(2023, 12, 31)
     assert (get["extended_2030"].horizon, get["extended_2030"].policy.end) == (
         2030, dt.date(2030, 12, 31))

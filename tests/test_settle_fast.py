@@ -105,6 +105,7 @@ def test_budget_lines(monkeypatch, budget):
     {"p8a_frequency": "once_per_unit"}, {"p8a_frequency": "per_year"},
     {"p6ab_scope": "settled_or_listed", "p3_followon": "per_year"},
     {"honour_after_window": False, "first_year_rule": "none", "p12_paid_share": 0.5},
+    {"p6c_recertified": "each_new_certification", "p6c_first_year": "prorate"},
 ])
 def test_switches(monkeypatch, switches):
     policy = load_policy().with_switches(**switches)
@@ -158,7 +159,9 @@ def test_compiled_awards_match_dense_awards_on_random_events(seed):
     Bn, n = 5, int(rng.integers(3, 300))
     pol = load_policy().with_switches(
         p8a_frequency=["per_year", "once_per_unit"][seed % 2],
-        p6ab_scope=["settled_only", "settled_or_listed"][seed % 2])
+        p6ab_scope=["settled_only", "settled_or_listed"][seed % 2],
+        p6c_recertified=["first_only", "each_new_certification"][seed % 2],
+        p6c_first_year=["all", "prorate"][seed // 3])
     if seed >= 3:
         pol = pol.with_param("P4", "cap_per_item", rng.uniform(1, 80, (Bn, 1)))
         pol = pol.with_param("P11", "min_amount", rng.uniform(0, 2000, (Bn, 1)))

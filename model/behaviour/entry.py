@@ -25,7 +25,7 @@ def hitech_share(p: dict, inc: Incentives):
     """The high-tech share of entrants: higher when P6c makes certification pay more."""
     return np.minimum(col(p, "entry_hitech_share") * (
         1 + col(p, "entry_award_elasticity") * inc.value("P6c", "award")
-        / col(p, "recognition_effort_cost")), 0.9)
+        / col(p, "recognition_effort_cost")), col(p, "entry_hitech_share_max"))
 
 
 def entrant_sectors(p: dict, inc: Incentives, rs: Streams, n: int, offset: int) -> np.ndarray:

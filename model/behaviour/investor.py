@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import mathfn as mf
 from model.params.registry import col, per_run
 from model.params.rules import load_rules
 from model.rng import Streams
@@ -16,7 +17,6 @@ from model.state import INVESTOR_TYPES
 
 CAPITAL = {"angel": "angel_capital", "venture": "venture_capital",
            "guidance_fund": "guidance_capital", "innovation_fund": "innovation_fund_capital"}
-ANGEL_MAX_AGE = 3.0  # assumption: angels invest in firms up to three years old
 WEIGHT_CLIP = 30.0  # exp() overflow guard on the screening score
 
 
@@ -24,12 +24,13 @@ def invest(f: dict, p: dict, rs: Streams, followon_due: np.ndarray):
     """Returns (amount invested per firm (B, N), capital (B, K), deals placed (B, K))."""
     n = f["active"].shape[1]
     act = f["active"]
-    rd_int = f["rd"] / np.maximum(f["revenue"], 1e-9)
-    w = np.exp(np.clip(col(p, "screen_growth_weight") * f["growth_last"]
-                       + col(p, "screen_rd_weight") * np.minimum(rd_int, 0.3), -WEIGHT_CLIP,
+    rd_int = f["rd"] / np.maximum(f["revenue"], 1e-9)  # 1e-9: a guard for empty slots
+    w = mf.exp(np.clip(col(p, "screen_growth_weight") * f["growth_last"]
+                       + col(p, "screen_rd_weight")
+                       * np.minimum(rd_int, col(p, "rd_intensity_max")), -WEIGHT_CLIP,
                        WEIGHT_CLIP))
     strategic = load_rules()["sectors"]["strategic_mask"][f["sector"]]
-    considers = {"angel": act & (f["age"] <= ANGEL_MAX_AGE),
+    considers = {"angel": act & (f["age"] <= col(p, "angel_max_age")),
                  "venture": act & strategic,
                  "guidance_fund": act & strategic,
                  "innovation_fund": act & f["hte"]}

@@ -33,6 +33,7 @@ from model.calibration.observed import Fact, fit_facts, load_observed
 from model.calibration.summaries import simulate, statistics
 from model.errors import InputError
 from model.params import load_registry
+from model.workers import die_with_parent
 
 # The calibrated parameters: "uncertainty" parameters the fitted facts inform, and why.
 CALIBRATED: dict[str, str] = {
@@ -40,8 +41,8 @@ CALIBRATED: dict[str, str] = {
     "hte_pass_prob": "share of applicants certified: new certifications, HTE growth",
     "hte_renew_prob": "renewals at the end of the three years: HTE losses",
     "hte_effort_cost": "cost side of the apply-or-not test: who seeks HTE status",
-    "relabel_share": "how much of the R&D gap relabelling covers: who can reach the threshold",
-    "profit_margin": "benefit side of the test (the 10-point tax cut on profit)",
+    "relabel_share": "share of reported R&D relabelled: the real three-year threshold",
+    "profit_margin": "benefit side of the test (the 10-point tax cut on taxable profit)",
     "patent_stock_per_firm": "firms need own IP (a patent) to be eligible",
     "exit_rate": "exits remove HTEs (losses) and revenue",
     "contract_prob": "technology contract turnover",
@@ -58,7 +59,8 @@ class Settings:
     population_size: int = 300
     replications: int = 4
     generations: int = 8
-    budget: int = 36000  # model runs (particles x replications); checked between generations
+    budget: int = 36000  # model runs (particles x replications), the prior sample included: a
+    # hard cap (a generation that would exceed it is not started or not kept; `cap_sampler`)
     seed: int = 20200616
     workers: int = 1  # pyabc accepts particles in completion order: only 1 is reproducible
     min_acceptance_rate: float = 0.02
@@ -113,8 +115,11 @@ def make_model(facts: dict[str, Fact], replications: int, horizon: int = HORIZON
     Replication roots come from numpy's global generator, which pyabc seeds (a single-core
     run from one seed is reproducible)."""
     ids = list(facts)
+    owner = os.getpid()
 
     def model(par) -> dict:
+        if os.getpid() != owner:  # in a worker pyabc forked (--workers > 1)
+            die_with_parent(owner)  # it exits with us, SIGKILL included (model.workers)
         seeds = [int(s) for s in np.random.randint(  # noqa: NPY002
             0, 2**62, size=replications, dtype=np.int64)]
         params = {**(fixed or {}), **{k: float(v) for k, v in dict(par).items()}}
@@ -123,6 +128,30 @@ def make_model(facts: dict[str, Fact], replications: int, horizon: int = HORIZON
         return {k: float(np.nanmean(v)) for k, v in st.items()}
 
     return model
+
+
+def cap_sampler(sampler, max_sims: int, slack: int = 0) -> list[int]:
+    """Make `max_sims` model evaluations a hard cap of the whole ABC run.
+
+    pyabc checks its `max_total_nr_simulations` only between generations, so a generation
+    started under the budget ran to its end over it (`--budget 40` made 78 runs). Here every
+    call of the sampler (the prior sample, then each generation) may evaluate at most what
+    the budget has left (less `slack`: parallel workers may each start one more); a
+    generation stopped short is not complete, and pyabc then ends the run with the last
+    complete generation as the posterior. Returns a one-item list counting the evaluations
+    made (pyabc's history does not count those of a generation stopped short)."""
+    sampler.check_max_eval = True
+    inner = sampler.sample_until_n_accepted
+    used = [0]
+
+    def capped(n, simulate_one, t, *, max_eval=np.inf, **kw):
+        left = max(0, max_sims - used[0] - slack)
+        sample = inner(n, simulate_one, t, max_eval=min(max_eval, left), **kw)
+        used[0] += int(sampler.nr_evaluations_)
+        return sample
+
+    sampler.sample_until_n_accepted = capped
+    return used
 
 
 def git_commit() -> str:
@@ -156,11 +185,12 @@ def calibrate(settings: Settings | None = None, *, facts: dict[str, Fact] | None
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
     sampler.show_progress = False
+    max_sims = max(1, s.budget // s.replications)
+    evaluated = cap_sampler(sampler, max_sims, slack=s.workers - 1)
     np.random.seed(s.seed)  # noqa: NPY002 (pyabc draws particles from numpy's global RNG)
     abc = pyabc.ABCSMC(model, prior, lambda x, _y: distance(x, facts),
                        population_size=s.population_size, sampler=sampler,
                        eps=pyabc.QuantileEpsilon(alpha=0.5))
-    max_sims = max(1, s.budget // s.replications)
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         db = "sqlite:///" + os.path.join(tmp, "abc.db")
@@ -171,11 +201,15 @@ def calibrate(settings: Settings | None = None, *, facts: dict[str, Fact] | None
             logging.getLogger("ABC").setLevel(logging.INFO)
         h = abc.run(max_nr_populations=s.generations, max_total_nr_simulations=max_sims,
                     min_acceptance_rate=s.min_acceptance_rate)
+        if h.max_t < 0:
+            raise InputError("--budget", "value", f"a budget that lets one generation finish "
+                             f"(the first needed more than {s.budget:,} runs); raise --budget",
+                             s.budget)
         pops = h.get_all_populations()
         last = pops.iloc[-1]
-        used = int(h.total_nr_simulations)
+        used = evaluated[0]
         acc = float(last["particles"]) / max(float(last["samples"]), 1.0)
-        stop = ("budget" if used >= max_sims else "acceptance rate"
+        stop = ("budget" if used >= max_sims - (s.workers - 1) else "acceptance rate"
                 if acc < s.min_acceptance_rate else "generations")
         if log:
             for r in pops.itertuples():

@@ -9,12 +9,15 @@ the tolerance) and whether it is fitted or held out for validation. A value may 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from model import values
 from model.errors import InputError
+from model.textfiles import read_text
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "calibration" / "observed.csv"
@@ -47,9 +50,11 @@ class Fact:
         counts. Works on scalars and arrays."""
         import numpy as np
 
+        from model import mathfn as mf
+
         x = np.asarray(x, np.float64)
         if self.scale == "log":
-            gap = np.log(np.maximum(x, 1e-12)) - math.log(self.value)
+            gap = mf.log(np.maximum(x, 1e-12)) - mf.log(self.value)
         else:
             gap = x - self.value
         if self.compare == "above":
@@ -60,7 +65,10 @@ class Fact:
     def band(self) -> tuple[float, float]:
         """The observed value's tolerance band in the fact's unit."""
         if self.scale == "log":
-            lo, hi = self.value * math.exp(-self.tolerance), self.value * math.exp(self.tolerance)
+            from model import mathfn as mf
+
+            lo = float(self.value * mf.exp(-self.tolerance))
+            hi = float(self.value * mf.exp(self.tolerance))
         else:
             lo, hi = self.value - self.tolerance, self.value + self.tolerance
         return (lo, math.inf) if self.compare == "above" else (lo, hi)
@@ -99,11 +107,12 @@ def load_observed(path: str | Path | None = None) -> dict[str, Fact]:
     from model.calibration.summaries import STATISTICS
 
     file = Path(path) if path else OBSERVED
-    if not file.is_file():
-        raise InputError(file, "file", "an existing observed-facts CSV")
-    with open(file, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-        header = tuple(rows[0].keys()) if rows else ()
+    text = read_text(file, "observed-facts CSV", 10 * 2**20)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise InputError(file, "file", "well-formed CSV", str(e)) from None
+    header = tuple(rows[0].keys()) if rows else ()
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(file, "header", "columns " + ", ".join(COLUMNS),
@@ -129,7 +138,10 @@ def load_observed(path: str | Path | None = None) -> dict[str, Fact]:
         try:
             year = int(r["year"])
         except (TypeError, ValueError):
-            raise InputError(file, f"{at}, column year", "a year", r["year"]) from None
+            year = None
+        if year is None or not values.MIN_YEAR <= year <= values.MAX_YEAR:
+            raise InputError(file, f"{at}, column year", f"a year from {values.MIN_YEAR} to "
+                             f"{values.MAX_YEAR}", r["year"])
         for c, valid in (("use", USES), ("scale", SCALES), ("compare", COMPARES)):
             if r[c] not in valid:
                 raise InputError(file, f"{at}, column {c}", "one of " + ", ".join(valid), r[c])

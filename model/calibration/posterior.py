@@ -8,6 +8,8 @@ does not depend on how the replications are chunked.
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +32,43 @@ def resolve(path: str | Path | None) -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
+def _priors_used(file: Path) -> dict:
+    """The priors of the calibration that wrote `file` (posterior.json beside it), or {}."""
+    info = file.with_suffix(".json")
+    if not info.is_file():
+        return {}
+    try:
+        with open(info, encoding="utf-8") as fh:
+            priors = json.load(fh).get("priors", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return priors if isinstance(priors, dict) else {}
+
+
+def stale_columns(file: Path, columns, reg) -> dict[str, str]:
+    """Columns calibrated on a prior the registry no longer has: the parameter was removed, or
+    redefined with another range since the calibration (its posterior.json says which prior
+    it used). {column: why}. Such draws mean something else now: they are not drawn."""
+    out = {}
+    for c, prior in _priors_used(file).items():
+        if c not in columns or not isinstance(prior, dict) or "range" not in prior:
+            continue
+        if c not in reg:
+            out[c] = "no longer a registry parameter"
+        elif tuple(float(x) for x in prior["range"]) != reg[c].range:
+            lo, hi = reg[c].range
+            out[c] = (f"calibrated on the prior range {list(prior['range'])}, redefined since "
+                      f"(registry range [{lo:g}, {hi:g}])")
+    return out
+
+
 def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
-    """The particles with normalised weights; every column a registry parameter in range."""
+    """The particles with normalised weights; every column a registry parameter in range.
+
+    A column calibrated on a prior that the registry has since changed (a parameter removed
+    or redefined, see `stale_columns`) is dropped: runs use the registry's value for it until
+    the calibration is rerun. `df.attrs["not_drawn"]` lists them with why (`draw_posterior`
+    warns; checking a scenario does not, so a bad scenario still gets one error line)."""
     file = resolve(path)
     if not file.is_file():
         raise InputError(file, "file", "a posterior CSV made by `parksim calibrate`")
@@ -44,6 +81,8 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
     if len(df) == 0:
         raise InputError(file, "rows", "at least one particle")
     reg = load_registry()
+    stale = stale_columns(file, df.columns, reg)
+    df = df.drop(columns=list(stale))
     for c in df.columns:
         if c == "weight":
             continue
@@ -63,6 +102,7 @@ def load_posterior(path: str | Path | None = None) -> pd.DataFrame:
     if w.isna().any() or (w < 0).any() or w.sum() <= 0:
         raise InputError(file, "column weight", "non-negative numbers with a positive sum")
     df["weight"] = w / w.sum()
+    df.attrs["not_drawn"] = dict(sorted(stale.items()))
     return df
 
 
@@ -71,6 +111,9 @@ def draw_posterior(path: str | Path | None, n: int, seed: int) -> dict[str, np.n
     if n < 1:
         raise ValueError("n must be at least 1")
     df = load_posterior(path)
+    for c, why in df.attrs["not_drawn"].items():
+        warnings.warn(f"{resolve(path)}: {c} is not drawn ({why}); runs use its registry value "
+                      "until the calibration is rerun", stacklevel=2)
     rng = np.random.default_rng(np.random.SeedSequence((int(seed), SEED_SALT)))
     idx = rng.choice(len(df), size=n, p=df["weight"].to_numpy())
     return {c: df[c].to_numpy()[idx].copy() for c in df.columns if c != "weight"}

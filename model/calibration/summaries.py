@@ -37,7 +37,8 @@ class Trace:
     rd: np.ndarray  # zone R&D of the year (万元)
     award: np.ndarray  # awards paid to firms in the year (万元)
     contracts: np.ndarray  # technology contract amounts bought in the year (万元)
-    near_above: np.ndarray  # firms with hts >= 60% and R&D intensity in [thr, (1+NEAR) thr)
+    near_above: np.ndarray  # firms with hts >= 60% and reported three-year R&D intensity in
+    #                         [thr, (1+NEAR) thr) (model.behaviour.enterprise.reported_intensity)
     near_below: np.ndarray  # ... in [(1-NEAR) thr, thr)
     max_patents: np.ndarray  # (B,) most grants one firm received after the first year
 
@@ -90,8 +91,10 @@ class TraceObserver:
         # this year's revenue: revenue was grown at the end of the step by growth_last
         rev = f["revenue"] / (1.0 + f["growth_last"])
         rd = f["rd_prev1"]  # this year's R&D, shifted at the end of the step
-        kappa = rd / np.maximum(rev, 1e-9)
-        thr = hte_rd_threshold(rev)
+        # the three-year intensity firms reported at this year's HTE decision (relabelled up
+        # to the threshold by claimants), against the threshold of that year's revenue band
+        reported = f["reported_i3"]
+        thr = hte_rd_threshold(f["rev_prev1"])
         cand = act & (f["hts"] >= load_rules()["hte_criteria"]["min_hitech_share"])
         strategic = load_rules()["sectors"]["strategic_mask"][f["sector"]]
         if y == 0:
@@ -103,8 +106,8 @@ class TraceObserver:
             "revenue_hitech": np.where(act & strategic, rev, 0.0).sum(1),
             "award": f["award_last"].sum(1),
             "contracts": out.events["firm"]["tech_contract"].reshape(B, -1).sum(1),
-            "near_above": (cand & (kappa >= thr) & (kappa < thr * (1 + NEAR))).sum(1),
-            "near_below": (cand & (kappa < thr) & (kappa >= thr * (1 - NEAR))).sum(1),
+            "near_above": (cand & (reported >= thr) & (reported < thr * (1 + NEAR))).sum(1),
+            "near_below": (cand & (reported < thr) & (reported >= thr * (1 - NEAR))).sum(1),
         }
 
     def final(self, st) -> dict[str, np.ndarray]:

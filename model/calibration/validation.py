@@ -25,9 +25,12 @@ from model.batch import replication_seeds, roots_from_seeds
 from model.calibration.observed import Fact
 from model.calibration.posterior import draw_posterior, load_posterior, resolve, summary
 from model.calibration.summaries import simulate, statistics
+from model.outputs import ROOT, follow_umask, write_csv
 from model.params import load_registry
 
 HORIZON = 2025
+WRITES = ("validation.csv", "validation.md", "validation.json", "posterior_summary.csv",
+          "predictive_samples.csv", "posterior_marginals.png", "fact_*.png")  # model.outputs
 
 
 def predictive(params: dict, n: int, seed: int, ids, *, workers: int = 1,
@@ -166,7 +169,7 @@ def _put(out: Path, name: str, write) -> None:
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are shared results
+        follow_umask(tmp)  # mkstemp makes 0600; a result file is not private
         os.replace(tmp, out / name)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -197,7 +200,7 @@ def validate(posterior: str | Path | None, facts: dict[str, Fact], out: str | Pa
         if bar is not None:
             bar.close()
     tab = table(facts, post, prior, default)
-    _put(out, "validation.csv", lambda p: tab.to_csv(p, index=False))
+    _put(out, "validation.csv", lambda p: write_csv(tab, p))
     _put(out, "validation.md", lambda p: Path(p).write_text(markdown(tab), encoding="utf-8"))
     _put(out, "posterior_summary.csv", lambda p: summary(df).to_csv(p, index=False))
     for fid, f in facts.items():
@@ -209,7 +212,10 @@ def validate(posterior: str | Path | None, facts: dict[str, Fact], out: str | Pa
                                                            ("default", default))
                             for k, v in d.items()})
     _put(out, "predictive_samples.csv", lambda p: samples.to_csv(p, index=False))
-    meta = {"posterior": str(resolve(posterior)), "draws": draws, "seed": seed,
+    post_file = resolve(posterior)
+    meta = {"posterior": (post_file.relative_to(ROOT).as_posix()
+                          if post_file.is_relative_to(ROOT) else str(post_file)),
+            "draws": draws, "seed": seed,
             "horizon": HORIZON, "runs": 6 * draws,
             "rule": "near: tolerance band overlaps the model's 90% interval; above: model "
                     "median >= value - tolerance",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import threading
 import time
 from pathlib import Path
@@ -43,7 +42,8 @@ def config() -> dict:
             "seed": int(os.environ.get(ENV + "SEED", compute.DEFAULT_SEED)),
             "fast": fast, "idle": max(fast, int(os.environ.get(ENV + "IDLE_R", compute.IDLE_R))),
             "workers": int(os.environ.get(ENV + "WORKERS", 2)),
-            "save_dir": Path(os.environ.get(ENV + "SAVE_DIR", "results/dashboard/scenarios"))}
+            "save_dir": Path(os.environ.get(ENV + "SAVE_DIR", "results/dashboard/scenarios")),
+            "overwrite": os.environ.get(ENV + "OVERWRITE", "0") == "1"}
 
 
 def evaluator() -> compute.Evaluator:
@@ -145,15 +145,17 @@ def SavePanel():
 
     def save() -> None:
         from model.errors import InputError
+        from model.outputs import IDENTIFIER_TEXT, is_identifier
 
         slug = name.value.strip()
-        if not re.fullmatch(r"[A-Za-z0-9_\-]{1,60}", slug):
-            saved.set((tr("save_failed", la, msg="letters, digits, _ and - only"), ""))
+        if not is_identifier(slug):
+            saved.set((tr("save_failed", la, msg=IDENTIFIER_TEXT), ""))
             return
         try:
             out = lv.save_scenario({**ev.defaults, **changes.value}, ev.levers,
                                    base_path=ev.base_path,
-                                   out=config()["save_dir"] / f"{slug}.toml", name=slug)
+                                   out=config()["save_dir"] / f"{slug}.toml", name=slug,
+                                   overwrite=config()["overwrite"])
         except (InputError, OSError) as e:
             saved.set((tr("save_failed", la, msg=str(e)), ""))
             return

@@ -3,11 +3,13 @@
 `--screenshot PATH` instead writes the README's picture (model/dashboard/screenshot.py) and
 stops: the one command that regenerates results/dashboard/screenshot.png.
 
-The app runs in a child process (`python -m solara run model.dashboard.app`, production
-mode: no reloader) in its own session, so stopping it also stops its worker pool. This
-process checks the scenario first (a bad file gives one line and exit status 2), waits until
-the server answers, prints the address, and on Ctrl-C or SIGTERM stops the server: SIGTERM,
-then SIGKILL to the whole group if it has not exited within a few seconds.
+The app runs in a child process (`solara run model.dashboard.app` through
+model/dashboard/serve.py, which refuses requests whose Host header is not the address served;
+production mode: no reloader) in its own session, so stopping it also stops its worker pool.
+This process checks every input first (the scenario, the numbers, the save folder and the
+screenshot's path; a bad one gives one line and exit status 2), waits until the server
+answers, prints the address, and on Ctrl-C or SIGTERM stops the server: SIGTERM, then SIGKILL
+to the whole group if it has not exited within a few seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from model import outputs, resources, values
 from model.dashboard import compute
 from model.errors import InputError
 
@@ -46,6 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
     p.add_argument("--save-dir", type=Path, default=Path("results/dashboard/scenarios"),
                    help="where 'Save as scenario' writes (default results/dashboard/scenarios)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let 'Save as scenario' replace a file of the same name, and "
+                        "--screenshot replace an existing picture")
     p.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
                    help="write a picture of the page after raising the P6c award to its top "
                         "(Chromium + Playwright), then stop")
@@ -75,25 +81,32 @@ def _msg(key: str, lang: str, **fmt) -> str:
 
 
 def server_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "solara", "run", "model.dashboard.app", "--host", HOST,
+    return [sys.executable, "-m", "model.dashboard.serve", "model.dashboard.app", "--host", HOST,
             "--port", str(port), "--production", "--no-open", "--no-check-version",
             "--log-level", "warning"]
 
 
 def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FAST_R,
           idle_replications: int = compute.IDLE_R, seed: int | None = None, workers: int = 2,
-          save_dir: Path = Path("results/dashboard/scenarios"),
+          save_dir: Path = Path("results/dashboard/scenarios"), overwrite: bool = False,
           log=None, announce=None) -> tuple[subprocess.Popen, str]:
     """Check the inputs, start the server, wait until it answers: (process, address).
 
     `announce(scenario_name)` is called once the inputs are known to be good."""
+    from model.experiments import bytes_per_replication
     from model.scenario import load_scenario, scenario_path
 
     path = scenario_path(scenario).resolve()
     sc = load_scenario(path)
-    if replications < 1 or idle_replications < 1:
-        raise InputError("--replications", "replications", "at least 1",
-                         min(replications, idle_replications))
+    values.whole("--replications", replications, 1)
+    values.whole("--idle-replications", idle_replications, 1)
+    values.seed("--seed", sc.seed if seed is None else seed)
+    values.workers("--workers", workers)
+    # the server keeps a few arms (base, no policy, the setting) of idle_replications each
+    resources.check("parksim dashboard", memory=resources.process_memory(workers)
+                    + 4 * max(replications, idle_replications) * bytes_per_replication(sc),
+                    seconds=0.0, advice="use fewer --replications / --idle-replications")
+    save_dir = _check_save_dir(save_dir)
     if port:
         _check_port(port)
     else:
@@ -105,7 +118,8 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
            "PARKSIM_DASHBOARD_IDLE_R": str(idle_replications),
            "PARKSIM_DASHBOARD_SEED": str(sc.seed if seed is None else seed),
            "PARKSIM_DASHBOARD_WORKERS": str(workers),
-           "PARKSIM_DASHBOARD_SAVE_DIR": str(Path(save_dir).resolve()),
+           "PARKSIM_DASHBOARD_SAVE_DIR": str(save_dir),
+           "PARKSIM_DASHBOARD_OVERWRITE": "1" if overwrite else "0",
            # offline and private: no telemetry; the cookie notice concerns https embedding
            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            "PYTHONWARNINGS": "ignore:Cookies with samesite:UserWarning"}
@@ -127,6 +141,21 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
             raise RuntimeError(f"the dashboard did not answer at {url} within "
                                f"{START_TIMEOUT:.0f} s")
         time.sleep(0.3)
+
+
+def _check_save_dir(save_dir: str | Path) -> Path:
+    """The folder 'Save as scenario' writes into: an existing folder you may write to, or a
+    new one whose parent you may write to (created when the first file is saved)."""
+    p = outputs.resolve(save_dir)
+    if os.path.lexists(p):
+        if not p.is_dir():
+            raise InputError("--save-dir", "path", "a folder", f"{p} is not a folder")
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise InputError("--save-dir", "path", "a folder you may write to",
+                             f"{p} is not writable")
+    else:
+        outputs.prepare_file(p / "x.toml", option="--save-dir").discard()
+    return p
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -163,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         return _screenshot(args, lang)
     proc, url = start(args.scenario, port=args.port, replications=args.replications,
                       idle_replications=args.idle_replications, seed=args.seed,
-                      workers=args.workers, save_dir=args.save_dir,
+                      workers=args.workers, save_dir=args.save_dir, overwrite=args.overwrite,
                       announce=lambda name: print(_msg("starting", lang, name=name),
                                                   flush=True))
     old = signal.signal(signal.SIGTERM, _raise_exit)
@@ -183,18 +212,22 @@ def _screenshot(args: argparse.Namespace, lang: str) -> int:
     """`--screenshot PNG`: start the server, capture the page after the award move, stop."""
     from model.dashboard import screenshot
 
-    if args.screenshot.suffix.lower() != ".png":
-        raise InputError("--screenshot", "path", "a .png file", str(args.screenshot))
-    why = screenshot.browser_missing()
-    if why:
-        raise InputError("--screenshot", "browser", "Chromium and Playwright", why)
-    proc, url = start(args.scenario, port=args.port, replications=args.replications,
-                      idle_replications=args.idle_replications, seed=args.seed,
-                      workers=args.workers, save_dir=args.save_dir,
-                      log=subprocess.DEVNULL)
+    place = outputs.prepare_file(args.screenshot, option="--screenshot",
+                                 overwrite=args.overwrite, suffixes=(".png",))
     try:
-        move = screenshot.capture(args.screenshot, url)
-    finally:
-        stop(proc)
+        why = screenshot.browser_missing()
+        if why:
+            raise InputError("--screenshot", "browser", "Chromium and Playwright", why)
+        proc, url = start(args.scenario, port=args.port, replications=args.replications,
+                          idle_replications=args.idle_replications, seed=args.seed,
+                          workers=args.workers, save_dir=args.save_dir,
+                          log=subprocess.DEVNULL)
+        try:
+            move = screenshot.capture(place, url)
+        finally:
+            stop(proc)
+    except BaseException:
+        place.discard()
+        raise
     print(_msg("screenshot", lang, path=args.screenshot, p0=move.p0, p1=move.p1), flush=True)
     return 0

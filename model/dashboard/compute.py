@@ -16,7 +16,6 @@ This module imports no Solara: the pool's worker processes import it.
 from __future__ import annotations
 
 import atexit
-import multiprocessing as mp
 import threading
 import time
 from collections import OrderedDict
@@ -38,6 +37,7 @@ from model.experiments import (
     targets_table,
 )
 from model.targets import TARGET_IDS
+from model.workers import process_pool
 
 DEFAULT_SEED = 20200616
 FAST_R = 200  # replications of the first answer (docs/dashboard.md: ~1-2 s on 2 cores)
@@ -65,7 +65,7 @@ def pool(workers: int = 2) -> Executor | None:
         return None
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+            _pool = process_pool(workers)  # its workers die with the server, SIGKILL included
             roots = roots_from_seeds(replication_seeds(0, 2))
             for f in [_pool.submit(_job, roots, 1.0, {}) for _ in range(workers)]:
                 f.result()  # import the model and load numba's cached kernels everywhere

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,17 +255,22 @@ def scenario_toml(settings: dict[str, Any], levers: list[Lever], *, name: str, p
 
 
 def save_scenario(settings: dict[str, Any], levers: list[Lever], *, base_path: Path,
-                  out: Path, name: str, purpose: str = "") -> Path:
+                  out: Path, name: str, purpose: str = "", overwrite: bool = False) -> Path:
     """Write the settings as a scenario file at `out` (atomically) and check it loads.
 
     The file extends `base_path` by a path relative to its own folder, so it runs wherever
-    the pair is. A file that would not load is never left behind."""
+    the pair is. A file that would not load is never left behind; an existing file is
+    replaced only with `overwrite`, and never when it is the base scenario itself or not a
+    regular file (model.outputs)."""
+    from model.outputs import prepare_file
     from model.scenario import load_scenario
 
     out = Path(out)
     if not out.name.endswith(".toml"):
         raise InputError(out, "file name", "a name ending in .toml", out.name)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    place = prepare_file(out, option="save", overwrite=overwrite, inputs=[base_path],
+                         suffixes=(".toml",))
+    out = place.path
     extends = os.path.relpath(Path(base_path).resolve(), out.parent.resolve())
     reg = load_registry()
     pop = frozenset(k for k, s in reg.items() if s.group == "population")
@@ -275,12 +279,14 @@ def save_scenario(settings: dict[str, Any], levers: list[Lever], *, base_path: P
         f"{k} = {v}" for k, v in diff.items()) or "no change") + ".")
     text = scenario_toml(settings, levers, name=name, purpose=purpose, extends=extends,
                          population=pop)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".toml")
+    tmp = place.temp(".toml")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8")
         load_scenario(tmp)  # refuse to leave a file `parksim run` would reject
-        os.replace(tmp, out)
+        place.commit(tmp)
+    except BaseException:
+        place.discard()
+        raise
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return out

@@ -2,7 +2,8 @@
 
 `parksim dashboard --screenshot PATH` starts the server, raises the HTE award (P6c) to the
 slider's top in Debian's Chromium (driven by Playwright), waits until the numbers belong to
-the new setting, writes the page to PATH (a temp file renamed at the end) and stops. The
+the new setting, writes the page to PATH (a temp file renamed at the end; an existing PATH is
+replaced only with --overwrite, model.outputs) and stops. The
 browser test uses `raise_award` too, so the picture shows the state the test checks, but the
 test writes its own screenshot to a temporary directory: a test run must not change the
 committed results/dashboard/screenshot.png.
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+
+from model.outputs import OutputFile
 
 CHROMIUM = "/usr/bin/chromium"  # Playwright cannot download a browser here; `.ci/run` installs it
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -77,28 +78,22 @@ def raise_award(page, url: str) -> AwardMove:
     return AwardMove(p0, c0, p1, c1)
 
 
-def capture(path: Path, url: str) -> AwardMove:
-    """Write the dashboard at `url`, after the award move, to `path` as a PNG."""
+def capture(place: OutputFile, url: str) -> AwardMove:
+    """Write the dashboard at `url`, after the award move, to the checked output file
+    `place` (model.outputs.prepare_file) as a PNG."""
     from playwright.sync_api import sync_playwright
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent, prefix=".screenshot-")
-    os.close(fd)
+    tmp = place.temp(".png")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 move = raise_award(page, url)
-                page.screenshot(path=tmp)
+                page.screenshot(path=str(tmp), type="png")
             finally:
                 browser.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a result file is not
-        os.replace(tmp, path)
+        place.commit(tmp)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
     return move

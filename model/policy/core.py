@@ -84,6 +84,7 @@ class Events:
     event: np.ndarray  # int64 code into Policy.events
     amount: np.ndarray  # float64, NaN where blank
     eligible: np.ndarray  # bool
+    rows: np.ndarray | None = None  # int64: each row's number in its file (header = row 1)
 
     def __len__(self) -> int:
         return self.unit_id.size

@@ -2,7 +2,9 @@
 
 Planners fill these files in spreadsheets; a mistyped event or a stray comma must stop the run
 with the file, row and column named, not turn silently into a zero award.
-Rows are numbered as a spreadsheet shows them: the header is line 1, the first data row 2.
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row 2, and
+blank rows count (they are skipped, not renumbered). Errors and the ledger's `event_row` both
+use these numbers. The file is UTF-8 (with or without BOM; model.textfiles).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from model import values
 from model.errors import InputError, suggest
 from model.policy.core import Events
 from model.policy.spec import Policy
+from model.textfiles import read_text
 
 COLUMNS = ("unit_id", "year", "event", "amount", "eligible")
 REQUIRED = COLUMNS
@@ -24,19 +28,23 @@ TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
 
 
-def _int(text: str, file: str, row: int, col: str, what: str) -> int:
+def _int(text: str, file: str, row: int, col: str, what: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi]; "2021.0" from a spreadsheet export is one too."""
     s = text.strip()
-    try:
-        return int(s)
-    except ValueError:
-        pass
-    try:  # "2021.0" from a spreadsheet export is still a whole number
-        f = float(s)
-    except ValueError:
-        f = math.nan
-    if math.isfinite(f) and f == int(f):
-        return int(f)
-    raise InputError(file, f"row {row}, column {col!r}", what, text)
+    v: int | None = None
+    if len(s) <= values.MAX_NUMBER_TEXT:  # a longer one is no id or year
+        try:
+            v = int(s)
+        except ValueError:
+            try:
+                f = float(s)
+            except ValueError:
+                f = math.nan
+            if math.isfinite(f) and f == int(f):
+                v = int(f)
+    if v is None or not lo <= v <= hi:
+        raise InputError(file, f"row {row}, column {col!r}", f"{what} from {lo} to {hi}", text)
+    return v
 
 
 def _eligible(text: str, file: str, row: int) -> bool:
@@ -52,15 +60,7 @@ def _eligible(text: str, file: str, row: int) -> bool:
 def read_events(path: str | Path, policy: Policy) -> Events:
     """The events of `path`, validated row by row against `policy`'s event types."""
     file = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise InputError(file, "file", "an existing events CSV file", "no such file") from None
-    except IsADirectoryError:
-        raise InputError(file, "file", "an events CSV file", "a directory") from None
-    except UnicodeDecodeError as e:
-        raise InputError(file, f"byte {e.start}", "UTF-8 text", "undecodable bytes") from None
+    text = read_text(path, "events CSV file")
     if not text.strip():
         raise InputError(file, "file", f"a header line with columns {', '.join(COLUMNS)}",
                          "an empty file")
@@ -88,6 +88,7 @@ def read_events(path: str | Path, policy: Policy) -> Events:
     codes: list[int] = []
     amounts: list[float] = []
     elig: list[bool] = []
+    lines: list[int] = []
     row = 1
     try:
         for row, rec in enumerate(reader, start=2):
@@ -97,8 +98,11 @@ def read_events(path: str | Path, policy: Policy) -> Events:
                 raise InputError(file, f"row {row}", f"{len(header)} fields as in the header",
                                  f"{len(rec)} fields")
             cell = {h: rec[i] for h, i in pos.items()}
-            units.append(_int(cell["unit_id"], file, row, "unit_id", "an integer unit id"))
-            years.append(_int(cell["year"], file, row, "year", "an integer year, e.g. 2021"))
+            lines.append(row)
+            units.append(_int(cell["unit_id"], file, row, "unit_id", "an integer unit id",
+                              -values.MAX_UNIT_ID, values.MAX_UNIT_ID))
+            years.append(_int(cell["year"], file, row, "year", "an integer year",
+                              values.MIN_YEAR, values.MAX_YEAR))
             name = cell["event"].strip()
             if name not in events:
                 raise InputError(file, f"row {row}, column 'event'",
@@ -118,16 +122,18 @@ def read_events(path: str | Path, policy: Policy) -> Events:
                 except ValueError:
                     what = "a number" + (" in 万元" if et.basis == "amount" else "")
                     raise InputError(file, f"row {row}, column 'amount'", what, raw) from None
-                if not math.isfinite(a) or a < 0:
+                top = values.MAX_AMOUNT_WAN if et.basis == "amount" else values.MAX_COUNT
+                if not (math.isfinite(a) and 0 <= a <= top):
                     raise InputError(file, f"row {row}, column 'amount'",
-                                     "a finite non-negative number", raw)
+                                     f"a non-negative number of at most {top:,.0f} "
+                                     f"({et.unit})", raw)
                 if et.basis == "count" and a != int(a):
                     raise InputError(file, f"row {row}, column 'amount'",
                                      f"a whole count for {name!r} ({et.unit})", raw)
-                amounts.append(a)
+                amounts.append(a + 0.0)  # -0.0 is 0
             elig.append(_eligible(cell.get("eligible", ""), file, row))
     except csv.Error as e:
         raise InputError(file, f"row {row}", "well-formed CSV", str(e)) from None
     return Events(np.asarray(units, np.int64), np.asarray(years, np.int64),
                   np.asarray(codes, np.int64), np.asarray(amounts, np.float64),
-                  np.asarray(elig, bool))
+                  np.asarray(elig, bool), np.asarray(lines, np.int64))

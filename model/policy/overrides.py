@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from model import values
 from model.errors import InputError, suggest
 from model.policy.spec import Policy
 
@@ -38,11 +39,11 @@ def _switch_value(policy: Policy, name: str, v: Any, file: str, where: str) -> A
             raise InputError(file, where, "one of " + ", ".join(
                 str(c).lower() if isinstance(c, bool) else repr(c) for c in s.choices), v)
         return v
-    lo, hi = s.range if s.range is not None else (0.0, float("inf"))
+    lo, hi = s.range if s.range is not None else (0.0, values.MAX_AMOUNT_WAN)
     if not _is_number(v) or not lo <= v <= hi:
         raise InputError(file, where, f"a number from {lo:g} to {hi:g} ({s.unit})".rstrip(" ()"),
                          v)
-    return float(v)
+    return values.finite(file, where, v)
 
 
 def apply_policy_overrides(policy: Policy, table: dict, file: str,
@@ -108,12 +109,8 @@ def _clause_overrides(policy: Policy, cid: str, over: dict, file: str) -> Policy
         elif key == "end":
             policy = policy.with_clause(cid, end=_date(v, file, where))
         elif key in params:
-            share = params[key].unit.startswith("share")
-            if not _is_number(v) or v < 0 or (share and v > 1):
-                raise InputError(file, where, ("a share from 0 to 1" if share else
-                                               "a non-negative number")
-                                 + f" ({params[key].unit})", v)
-            policy = policy.with_param(cid, key, float(v))
+            policy = policy.with_param(cid, key, values.clause_number(file, where, v,
+                                                                      params[key].unit))
         else:
             raise InputError(file, where, f"a parameter of {cid} ({', '.join(valid)})"
                              + suggest(key, valid), key)

@@ -66,6 +66,9 @@ class Clause:
     note: str = ""
     enabled: bool = True
     end: dt.date | None = None  # a clause-specific end, earlier than the window's
+    # a switch that overrides first_year_rule for this clause ("all"; anything else follows
+    # first_year_rule): P6c's p6c_first_year
+    first_year_switch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,8 @@ class Policy:
         share = ((hi - lo).days + 1) / days
         if year == self.start.year and self.start > dt.date(year, 1, 1):
             rule = self.switch("first_year_rule")
+            if c.first_year_switch and self.switch(c.first_year_switch) == "all":
+                rule = "all"
             if rule == "all":
                 share = 1.0 if hi == dt.date(year, 12, 31) else share
             elif rule == "none":
@@ -242,11 +247,15 @@ def _clause(path: Path, d: dict, switches: dict, events: dict) -> Clause:
     formula = need("formula")
     if formula not in FORMULAS:
         raise InputError(path, "formula", f"one of {FORMULAS}", formula)
+    fys = d.get("first_year_switch")
+    if fys is not None and (fys not in switches or "all" not in (switches[fys].choices or ())):
+        raise InputError(path, "first_year_switch", "a switch of switches.toml with the choice "
+                         "'all'", fys)
     return Clause(
         id=need("id"), item=int(need("item")), kind=need("kind"), beneficiary=need("beneficiary"),
         formula=formula, serves_targets=tuple(d.get("serves_targets", ())), label=need("label"),
         trigger=need("trigger"), quote=need("quote"), triggers=tuple(triggers), schedule=schedule,
-        params=params, note=d.get("note", ""))
+        params=params, note=d.get("note", ""), first_year_switch=fys)
 
 
 def _sort_key(cid: str) -> tuple[int, str]:

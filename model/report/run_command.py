@@ -1,33 +1,28 @@
 """`parksim run SCENARIO`: Monte Carlo with paired counterfactuals, written to one folder.
 
-Everything is written into a hidden temp folder beside the destination and renamed at the
-end, so a failed or interrupted run leaves no half-written results. The CLI (model/cli.py)
-only registers this command (`cli_arguments`, `run_from_args`); `python -m
+The output folder is checked before any work (model.outputs): created if new, else used only
+when it holds an earlier `run` output (its run.json); everything is written into a staging
+folder inside it and moved into place at the end, so a failed or interrupted run leaves the
+old results as they were. The size of the job is estimated first (model.resources). The CLI
+(model/cli.py) only registers this command (`cli_arguments`, `run_from_args`); `python -m
 model.report.run_command` runs it on its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import platform
-import shutil
-import signal
-import subprocess
 import sys
 import time
 import tomllib
-from importlib import metadata
 from pathlib import Path
 
+from model import outputs, resources, values
 from model.errors import InputError
-from model.experiments import Experiment, monte_carlo, n_runs, summarise
+from model.experiments import Experiment, bytes_per_replication, monte_carlo, n_runs, summarise
 from model.report import figures, summary
+from model.run_record import engine_digest, file_digest, local_record, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("numpy", "mesa", "scipy", "pandas", "SALib", "matplotlib", "tqdm")
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
          "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES)
 
@@ -44,8 +39,9 @@ def add_arguments(p: argparse.ArgumentParser, lang: bool = True) -> argparse.Arg
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     p.add_argument("--engine", choices=("batch", "mesa"), default="batch",
                    help="batch (fast, default) or mesa (ParkModel run by run; same numbers)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: results/<scenario name>/)")
+    p.add_argument("--out", default=None,
+                   help="output folder: new, or an earlier `parksim run` output (default: "
+                   "results/<scenario name>/)")
     p.add_argument("--budget-line", type=float, default=None, metavar="X",
                    help="a yearly budget line in 万元: report P(a year's outlay exceeds it)")
     if lang:
@@ -83,57 +79,37 @@ def load(arg: str | Path):
         raise InputError(path, "file", "a readable scenario file", str(e)) from None
 
 
-def _git() -> dict:
-    def git(*a: str) -> str | None:
-        try:
-            r = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return r.stdout.strip() if r.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    # outputs under results/ are what a run rewrites, not an input: they don't make it dirty
-    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
-
-
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
-
-
 def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int | None = None,
         engine: str = "batch", out: Path | None = None, budget_line: float | None = None,
         lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True) -> Path:
-    """Run the experiment and write every output into `out`; returns the folder."""
+    """Run the experiment and write every output into `out`; returns the folder.
+
+    Every value and the output folder are checked, and the job's size estimated, before the
+    engine starts."""
     sc = load(scenario_arg)
-    R = replications if replications is not None else sc.replications
-    if R < 1:
-        raise InputError("--replications", "value", "a positive integer", R)
-    if budget_line is not None and not budget_line >= 0:
-        raise InputError("--budget-line", "value", "a non-negative amount in 万元", budget_line)
-    if chunk < 1:
-        raise InputError("--chunk", "value", "a positive integer", chunk)
-    if workers < 1:
-        raise InputError("--workers", "value", "a positive integer", workers)
-    S = seed if seed is not None else sc.seed
-    out = Path(out) if out is not None else ROOT / "results" / sc.name
-    prev = None
-    with contextlib.suppress(ValueError):  # only the main thread may set handlers
-        prev = signal.signal(signal.SIGTERM, _terminate)  # `kill` cleans up like Ctrl-C
-    try:
-        return _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress)
-    finally:
-        if prev is not None:
-            signal.signal(signal.SIGTERM, prev)
+    R = values.whole("--replications", replications if replications is not None
+                     else sc.replications, 1)
+    S = values.seed("--seed", seed if seed is not None else sc.seed)
+    if budget_line is not None:
+        budget_line = values.option_amount("--budget-line", budget_line, "万元 per year")
+    chunk = values.whole("--chunk", chunk, 1)
+    workers = values.workers("--workers", workers)
+    resources.check("parksim run", memory=resources.process_memory(workers)
+                    + R * bytes_per_replication(sc),
+                    seconds=n_runs(sc, R) * resources.SECONDS_PER_RUN[engine],
+                    workers=workers if engine == "batch" else 1,
+                    advice="use fewer replications (--replications)"
+                    + (", fewer --workers" if workers > 1 else ""))
+    place = outputs.prepare_folder(out if out is not None else ROOT / "results" / sc.name,
+                                   "run", writes=FILES, explicit=out is not None,
+                                   inputs=[*sc.chain, sc.posterior])
+    with place:  # on any failure, Ctrl-C or SIGTERM (model.cli) the staged files go
+        _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress)
+    return place.path
 
 
-def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> Path:
+def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk, workers,
+         progress) -> None:
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -148,25 +124,17 @@ def _run(sc, R, S, engine, out, budget_line, lang, chunk, workers, progress) -> 
         if bar:
             bar.close()
     wall = time.perf_counter() - t0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        _write(exp, sc, tmp, budget_line=budget_line, lang=lang, wall=wall, chunk=chunk,
-               workers=workers)
-        replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang)
+    place.commit(record, local_record({
+        "wall_time_s": round(wall, 3), "chunk": chunk, "workers": workers,
+        "scenario_path": str(sc.path) if sc.path else None}))
 
 
-def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, workers) -> None:
+def _write(exp: Experiment, sc, d: Path, *, budget_line, lang) -> dict:
+    """Every table, figure and summary.md into `d`; returns run.json's content."""
     tables = summarise(exp, budget_line)
     for name, df in tables.items():
-        df.to_csv(d / f"{name}.csv", index=False, float_format="%.10g")
+        outputs.write_csv(df, d / f"{name}.csv", float_format="%.10g")
     pol = exp.spec.policy
     clause_labels = {cid: pol.clauses[cid].label.get(lang, pol.clauses[cid].label["en"])
                      for cid in pol.clause_ids}
@@ -185,45 +153,17 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, wall, chunk, work
             "ledger_check": exp.ledger_check, "clause_labels": clause_labels,
             "figures_lang": fig_lang}
     (d / "summary.md").write_text(summary.render(tables, info, lang), encoding="utf-8")
-    meta = {
-        "scenario": {"name": sc.name, "path": str(sc.path) if sc.path else None,
-                     "digest": sc.digest(), "contents": sc.raw},
-        "root_seed": exp.seed, "replications": exp.replications, "engine": exp.engine,
-        "chunk": chunk, "workers": workers, "budget_line_wan_yuan": budget_line, "lang": lang,
-        "figures_lang": fig_lang, "years": list(exp.years),
-        "counterfactual": "shared (no clause on)" if exp.shared_counterfactual else
+    scenario = {"name": sc.name, "digest": sc.digest(), "contents": sc.raw}
+    if sc.posterior is not None:
+        scenario["posterior_digest"] = file_digest(sc.posterior)
+    return manifest(
+        "run", scenario=scenario, root_seed=exp.seed, replications=exp.replications,
+        engine=exp.engine, engine_digest=engine_digest(), budget_line_wan_yuan=budget_line,
+        lang=lang, figures_lang=fig_lang, years=list(exp.years),
+        counterfactual="shared (no clause on)" if exp.shared_counterfactual else
         "paired, same roots, every award off",
-        "ledger_check": {k: (bool(v) if k == "agree" else v) for k, v in
-                         exp.ledger_check.items()},
-        "git": _git(), "versions": _versions(), "wall_time_s": round(wall, 3),
-        "command": " ".join(["parksim", *sys.argv[1:]])
-        if Path(sys.argv[0]).name == "parksim" else None,
-    }
-    (d / "run.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=float),
-                                encoding="utf-8")
-
-
-def _clean_stale(out: Path) -> None:
-    """Remove temp folders left by runs killed outright (SIGKILL), whose process is gone."""
-    for d in out.parent.glob(f".{out.name}.tmp-*"):
-        try:
-            os.kill(int(d.name.rsplit("-", 1)[1]), 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            pass
-
-
-def replace_folder(tmp: Path, out: Path) -> None:
-    """Swap the finished folder into place; the old one goes only after the new one is in."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        ledger_check={k: (bool(v) if k == "agree" else v) for k, v in
+                      exp.ledger_check.items()})
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -236,19 +176,11 @@ def run_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
-def _terminate(signum, frame):  # noqa: ARG001
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry: the same command without the rest of the CLI."""
-    p = add_arguments(argparse.ArgumentParser(prog="parksim run"))
-    args = p.parse_args(argv)
-    try:
-        return run_from_args(args)
-    except InputError as e:
-        print(f"parksim: error: {e}", file=sys.stderr)
-        return 2
+    """Standalone entry (`python -m model.report.run_command ...`): `parksim run ...`."""
+    from model.cli import main as cli_main
+
+    return cli_main(["run", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

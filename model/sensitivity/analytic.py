@@ -47,18 +47,20 @@ FACTORS = ("x1", "x2", "x3")
 OUTPUTS = ("y",)
 RUNS_PER_CHUNK = 200_000  # a chunk of a test problem: its runs are vectorised arithmetic
 DEFAULT_SEED = 1  # --seed of a test problem when none is given (it has no scenario)
+_ULP53 = float.fromhex("0x1p-53")  # 2^-53: a 53-bit integer to a uniform in (0, 1)
 _TAGS = {"noise": 0x6E6F697365, "a": 0x61, "b": 0x62, "u": 0x75}
 
 
 def ishigami(X: np.ndarray, a=ISHIGAMI_A, b=ISHIGAMI_B) -> np.ndarray:
     """f(x) for rows of X (n, 3); a and b scalars or arrays broadcasting against (n,)."""
     s1 = np.sin(X[..., 0])
-    return s1 + a * np.sin(X[..., 1]) ** 2 + b * X[..., 2] ** 4 * s1
+    s2, x3sq = np.sin(X[..., 1]), np.square(X[..., 2])
+    return s1 + a * (s2 * s2) + b * (x3sq * x3sq) * s1
 
 
 def _uniform(keys: np.ndarray) -> np.ndarray:
     """Uniforms in (0, 1) from uint64 keys: the top 53 bits, centred."""
-    return ((keys >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    return ((keys >> np.uint64(11)).astype(np.float64) + 0.5) * _ULP53
 
 
 def _row_hash(X: np.ndarray) -> np.ndarray:

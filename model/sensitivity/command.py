@@ -8,22 +8,24 @@
 
 Sobol: when --n or --replications is omitted, or --target-width is given, a pilot study
 (DIR/pilot) measures each output's noise and chooses them (plan.py), and the plan is printed
-before the study runs. DIR keeps the chunk store (DIR/chunks, DIR/study.json): rerunning the
-command resumes a killed study, and a larger --n extends it, evaluating only the new base
-points. The results (indices.csv, convergence.csv, noise.csv, ranking.csv, plan.csv,
-discovery.csv, factors.csv, problem.json, figures/, summary.md) are written to a temporary
-folder and moved into DIR at the end, so a failed or killed study never leaves half-written
-results.
+before the study runs. DIR is checked before any work (model.outputs): new, or an earlier
+sensitivity study's folder (its run.json or study.json); never a folder of other files. It
+keeps the chunk store (DIR/chunks, DIR/study.json, DIR/pilot): rerunning the command resumes a
+killed study, and a larger --n extends it, evaluating only the new base points. The results
+(indices.csv, convergence.csv, noise.csv, ranking.csv, plan.csv, discovery.csv, factors.csv,
+problem.json, figures/, summary.md) are staged and moved into DIR at the end with the run
+record (run.json, run.local.json), so a failed or killed study never leaves half-written
+results. The study's size is estimated and refused when it cannot fit in memory or a day
+(model.resources).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
-import tempfile
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +33,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model import outputs as places
+from model import resources, values
 from model.errors import InputError, suggest
 from model.fonts import figure_lang
+from model.run_record import engine_digest, local_record, manifest
 from model.sensitivity import analytic, discovery, plots
 from model.sensitivity.analyse import (
     JOINT,
@@ -63,15 +68,10 @@ from model.sensitivity.runner import (
 from model.sensitivity.text import fmt_num, output_label, t
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a chunk's numbers depend on besides the study settings: a change here makes stored
-# chunks stale, and the study refuses to mix them (--fresh starts over).
-ENGINE_FILES = ("model/batch.py", "model/dynamics.py", "model/settle.py", "model/population.py",
-                "model/population_compiled.py", "model/rng.py", "model/numerics.py",
-                "model/layout.py", "model/state.py", "model/targets.py", "model/targets.toml",
-                "model/budget.py", "model/behaviour/*.py", "model/policy/*.py",
-                "model/params/*.py", "model/params/*.toml")
 RESULT_FILES = ("indices.csv", "convergence.csv", "noise.csv", "ranking.csv", "plan.csv",
                 "discovery.csv", "factors.csv", "problem.json", "summary.md", "figures")
+WRITES = (*(f for f in RESULT_FILES if f != "figures"), "figures/*.png")  # model.outputs
+MAX_SEED = 2**32 - 1  # the design's and bootstrap's seed, kept to 32 bits as SALib's are
 MODELS = ("park", *analytic.PROBLEMS)
 STATUS_KEYS = ("status_ok", "status_noisy", "status_noise dominates", "status_deterministic")
 DEFAULT_N, DEFAULT_R = 64, 8  # Morris, PAWN, delta when --n / -R are omitted (no pilot)
@@ -88,15 +88,6 @@ class Report:
     boxes: list
     wall: float
     plan: Plan | None = None
-
-
-def engine_digest() -> str:
-    h = hashlib.sha256()
-    for pat in ENGINE_FILES:
-        for p in sorted(ROOT.glob(pat)):
-            h.update(p.relative_to(ROOT).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _hms(s: float) -> str:
@@ -157,8 +148,12 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
     t0 = time.perf_counter()
     if n is not None:
         check_size(method, n)
-    if replications is not None and replications < 1:
-        raise InputError("--replications", "R", "at least 1", replications)
+    if replications is not None:
+        replications = values.whole("--replications", replications, 1)
+    retries = values.whole("--retries", retries, 0)
+    if runs_per_chunk is not None:
+        runs_per_chunk = values.whole("--chunk-runs", runs_per_chunk, 1)
+    workers = values.workers("--workers", workers)
     if target_width is not None and not (0 < target_width < 1):
         raise InputError("--target-width", "W", "a half-width between 0 and 1", target_width)
     if groups and method not in ("sobol", "morris"):
@@ -171,10 +166,9 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
                          "Sobol' intervals)", method)
     if method != "sobol":  # no pilot for these: documented defaults
         n, replications = n or DEFAULT_N, replications or DEFAULT_R
-    seed = int(seed if seed is not None else scenario.seed if scenario is not None
-               else analytic.DEFAULT_SEED)
-    if seed <= 0:
-        raise InputError("--seed", "seed", "a positive integer (SALib ignores seed 0)", seed)
+    seed = values.whole("--seed", seed if seed is not None else scenario.seed
+                        if scenario is not None else analytic.DEFAULT_SEED, 1, MAX_SEED,
+                        "a whole-number seed (SALib ignores seed 0)")
     fs, outs, problem, ctx_kw, label = _problem(model, scenario, factors, groups, outputs)
     if model != "park" and evaluator is None:  # runs of microseconds: big chunks, in-process
         runs_per_chunk = runs_per_chunk or analytic.RUNS_PER_CHUNK
@@ -182,7 +176,45 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
     runs_per_chunk = runs_per_chunk or RUNS_PER_CHUNK
     if evaluator is not None:
         ctx_kw.update(evaluator=evaluator, options=dict(options or {}))
-    out = Path(out)
+    if n is not None and replications is not None:
+        _check_size(problem, method, n, replications, second_order, workers, resamples,
+                    model=ctx_kw.get("evaluator") is None)
+    place = places.prepare_folder(out, "sensitivity", writes=WRITES, inputs=[
+        *scenario.chain, scenario.posterior] if model == "park" else [])
+    try:
+        return _study(place, scenario, model, fs, outs, problem, ctx_kw, label, method=method,
+                      n=n, replications=replications, target_width=target_width,
+                      outputs=outputs, planned=planned, groups=groups,
+                      second_order=second_order, workers=workers, scheduler=scheduler,
+                      dask_local=dask_local, seed=seed, fresh=fresh, retries=retries,
+                      runs_per_chunk=runs_per_chunk, resamples=resamples, discover=discover,
+                      lang=lang, progress=progress, max_chunks=max_chunks, command=command,
+                      log=log, t0=t0)
+    finally:
+        place.discard()  # the staging folder; after a commit there is none
+
+
+def _check_size(problem, method: str, n: int, R: int, second_order: bool, workers: int,
+                resamples: int, model: bool) -> None:
+    """Refuse a study that cannot fit in memory or end within a day (model.resources): the
+    design and its per-row results (every replication kept), the bootstrap of the analysis,
+    and the processes; runs at the batch engine's lower-bound speed."""
+    rows = n * rows_per_base(method, problem, second_order)
+    n_var, n_out = problem["num_vars"], len(problem["outputs"])
+    memory = (resources.process_memory(workers) + 8 * (3 * rows * n_var + 4 * rows * n_out
+                                                       + 2 * rows * R * n_out
+                                                       + 4 * n * resamples))
+    seconds = rows * R * resources.SECONDS_PER_RUN["batch"] if model else 0.0
+    resources.check("parksim sensitivity", memory=memory, seconds=seconds, workers=workers,
+                    advice="use a smaller --n or fewer --replications")
+
+
+def _study(place: places.OutputFolder, scenario, model, fs, outs, problem, ctx_kw, label, *,
+           method, n, replications, target_width, outputs, planned, groups, second_order,
+           workers, scheduler, dask_local, seed, fresh, retries, runs_per_chunk, resamples,
+           discover, lang, progress, max_chunks, command, log, t0) -> Report:
+    """The study itself, once every value and the folder are checked."""
+    out = place.path
     if fresh:
         for sub in (out, out / "pilot"):
             shutil.rmtree(sub / "chunks", ignore_errors=True)
@@ -218,6 +250,8 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
                      width=target_width, outputs_asked=outputs, log=log, lang=lang,
                      step=rows_per_base(method, problem, second_order))
         n, replications = plan.N, plan.R
+        _check_size(problem, method, n, replications, second_order, workers, resamples,
+                    model=ctx_kw.get("evaluator") is None)
     if log is not None:
         log(t("about_to_run", lang, N=n, R=replications,
               runs=f"{n * rows_per_base(method, problem, second_order) * replications:,}",
@@ -234,8 +268,18 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
              if discover else [])
     wall = time.perf_counter() - t0
     rep = Report(out, an, data, dict(problem), boxes, wall, plan)
-    _write(rep, scenario, model, label, fs, method, groups, seed, lang, workers, scheduler,
-           dask_local, command)
+    _write(rep, place.staging, scenario, model, label, fs, method, groups, seed, lang, workers,
+           scheduler, dask_local, command)
+    place.commit(manifest(
+        "sensitivity", model=model,
+        scenario={"name": label, "digest": base_fp["scenario_digest"]},
+        method=method, n=n, replications=replications, seed=seed, second_order=second_order,
+        groups=groups, factors=[f.name for f in fs], outputs=list(outs),
+        seeding=SEEDING, evaluator=base_fp["evaluator"], engine_digest=base_fp["engine"]),
+        local_record({"wall_time_s": round(wall, 3), "workers": workers,
+                      "scheduler": scheduler, "dask_local": dask_local,
+                      "runs_new": data.runs_new, "runs_reused": data.runs_reused,
+                      "chunk_runs": runs_per_chunk}))
     return rep
 
 
@@ -268,53 +312,40 @@ def _plan(run, problem, outs, folder: Path, seed: int, *, n, R, width, outputs_a
     return p
 
 
-def _write(rep: Report, scenario, model, label, fs, method, groups, seed, lang, workers,
-           scheduler, dask_local, command) -> None:
-    out = rep.out
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".results-"))
-    try:
-        (tmp / "figures").mkdir()
-        an = rep.analysis
-        an.indices.to_csv(tmp / "indices.csv", index=False)
-        an.convergence.to_csv(tmp / "convergence.csv", index=False)
-        an.noise.to_csv(tmp / "noise.csv", index=False)
-        an.ranking.to_csv(tmp / "ranking.csv", index=False)
-        _plan_table(rep).to_csv(tmp / "plan.csv", index=False)
-        discovery.boxes_table(rep.boxes).to_csv(tmp / "discovery.csv", index=False)
-        pd.DataFrame([(f.name, f.source, f.group, f.bounds[0], f.bounds[1], f.dist, f.value,
-                       f.unit) for f in fs],
-                     columns=["factor", "source", "group", "lower", "upper", "dist",
-                              "scenario_value", "unit"]).to_csv(tmp / "factors.csv",
-                                                                index=False)
-        (tmp / "problem.json").write_text(json.dumps(rep.problem, indent=1, default=str))
-        fig = tmp / "figures"
-        lang_fig = figure_lang(lang)
-        plots.bars(an.indices, method, fig / f"{method}_indices.png", lang_fig)
-        if method == "sobol":
-            plots.heatmap(an.indices, "ST", fig / "st_heatmap.png", lang_fig)
-        elif method == "morris":
-            plots.morris_scatter(an.indices, fig / "morris_mu_star_sigma.png", lang_fig)
-            plots.heatmap(an.indices, "mu_star", fig / "mu_star_heatmap.png", lang_fig)
-        else:
-            plots.heatmap(an.indices, PRIMARY[method], fig / f"{method}_heatmap.png", lang_fig)
-        plots.convergence(an.convergence, PRIMARY[method], fig / "convergence.png", lang_fig)
-        backend = (f"Dask cluster {scheduler}" if scheduler else
-                   f"Dask LocalCluster, {workers} workers" if dask_local else
-                   f"{workers} local process{'es' if workers > 1 else ''}")
-        (tmp / "summary.md").write_text(
-            summary(rep, scenario, model, label, fs, method, groups, seed, lang, backend,
-                    command), encoding="utf-8")
-        for name in RESULT_FILES:  # move into place; each file whole or not at all
-            dst = out / name
-            if (tmp / name).is_dir():
-                if dst.exists():
-                    shutil.rmtree(dst)
-                os.replace(tmp / name, dst)
-            else:
-                os.replace(tmp / name, dst)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def _write(rep: Report, tmp: Path, scenario, model, label, fs, method, groups, seed, lang,
+           workers, scheduler, dask_local, command) -> None:
+    """Every result into the staging folder `tmp`; model.outputs moves them into place."""
+    (tmp / "figures").mkdir()
+    an = rep.analysis
+    places.write_csv(an.indices, tmp / "indices.csv")
+    places.write_csv(an.convergence, tmp / "convergence.csv")
+    places.write_csv(an.noise, tmp / "noise.csv")
+    places.write_csv(an.ranking, tmp / "ranking.csv")
+    places.write_csv(_plan_table(rep), tmp / "plan.csv")
+    places.write_csv(discovery.boxes_table(rep.boxes), tmp / "discovery.csv")
+    places.write_csv(pd.DataFrame([(f.name, f.source, f.group, f.bounds[0], f.bounds[1],
+                                    f.dist, f.value, f.unit) for f in fs],
+                                  columns=["factor", "source", "group", "lower", "upper",
+                                           "dist", "scenario_value", "unit"]),
+                     tmp / "factors.csv")
+    (tmp / "problem.json").write_text(json.dumps(rep.problem, indent=1, default=str))
+    fig = tmp / "figures"
+    lang_fig = figure_lang(lang)
+    plots.bars(an.indices, method, fig / f"{method}_indices.png", lang_fig)
+    if method == "sobol":
+        plots.heatmap(an.indices, "ST", fig / "st_heatmap.png", lang_fig)
+    elif method == "morris":
+        plots.morris_scatter(an.indices, fig / "morris_mu_star_sigma.png", lang_fig)
+        plots.heatmap(an.indices, "mu_star", fig / "mu_star_heatmap.png", lang_fig)
+    else:
+        plots.heatmap(an.indices, PRIMARY[method], fig / f"{method}_heatmap.png", lang_fig)
+    plots.convergence(an.convergence, PRIMARY[method], fig / "convergence.png", lang_fig)
+    backend = (f"Dask cluster {scheduler}" if scheduler else
+               f"Dask LocalCluster, {workers} workers" if dask_local else
+               f"{workers} local process{'es' if workers > 1 else ''}")
+    (tmp / "summary.md").write_text(
+        summary(rep, scenario, model, label, fs, method, groups, seed, lang, backend,
+                command), encoding="utf-8")
 
 
 def _plan_table(rep: Report) -> pd.DataFrame:
@@ -505,14 +536,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="study folder (chunks and results)")
 
 
+SCHEDULER_TIMEOUT_S = 5.0  # a scheduler that does not accept a connection by then is down
+
+
+def check_scheduler(addr: str) -> str:
+    """A Dask scheduler address (tcp:// or tls://, host and port) that accepts a connection
+    now: refused in seconds, before any work, instead of a ValueError or a 30 s timeout."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(addr, strict=False)
+        host, port = parse_host_port(loc)
+    except (ValueError, TypeError) as e:
+        raise InputError("--scheduler", "address", "a Dask scheduler address such as "
+                         "tcp://127.0.0.1:8786", f"{addr} ({e})") from None
+    if scheme not in ("tcp", "tls") or not host or not 0 < int(port) < 65536:
+        raise InputError("--scheduler", "address", "tcp://HOST:PORT or tls://HOST:PORT (port "
+                         "1-65535)", addr)
+    try:
+        socket.create_connection((host, int(port)), timeout=SCHEDULER_TIMEOUT_S).close()
+    except OSError as e:
+        raise InputError("--scheduler", "address", f"a scheduler that answers within "
+                         f"{SCHEDULER_TIMEOUT_S:g} s (is `dask scheduler` running there?)",
+                         f"{addr}: {e.strerror or e}") from None
+    return addr
+
+
 def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
     from model.scenario import load_scenario, scenario_path
 
-    if args.workers < 1:
-        raise InputError("--workers", "workers", "at least 1", args.workers)
+    values.workers("--workers", args.workers)
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     lang = getattr(args, "lang", "en")
     if args.model != "park" and args.scenario is not None:
         raise InputError("sensitivity", "scenario", f"no scenario with --model {args.model} "

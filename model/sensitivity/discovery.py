@@ -52,7 +52,7 @@ def box_mean(p: np.ndarray, inside: np.ndarray, cluster: np.ndarray) -> tuple[fl
     n = s.size
     if n < 2:
         return float(m), np.nan, np.nan
-    se = np.sqrt(n / (n - 1) * np.sum((s - m * c) ** 2)) / c.sum()
+    se = np.sqrt(n / (n - 1) * np.sum(np.square(s - m * c))) / c.sum()
     return float(m), float(m - Z95 * se), float(m + Z95 * se)
 
 

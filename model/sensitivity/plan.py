@@ -46,7 +46,7 @@ def pilot_seed(seed: int) -> int:
 
 def summarise(hw: np.ndarray, stat: str) -> float:
     """One half-width per output: the largest of its indices', or their root mean square."""
-    return float(np.max(hw) if stat == "max" else np.sqrt(np.mean(hw**2)))
+    return float(np.max(hw) if stat == "max" else np.sqrt(np.mean(np.square(hw))))
 
 
 @dataclass
@@ -110,20 +110,30 @@ def fit(Y: np.ndarray, design: Design, outputs, names: list[str], planned
     return models, why, vrel
 
 
+def _pow2_ceil(x: float) -> int:
+    """The smallest power of 2 at or above x >= 1 (integer arithmetic, no log2)."""
+    return 1 << (int(np.ceil(x)) - 1).bit_length()
+
+
+def _pow2_floor(x: float) -> int:
+    """The largest power of 2 at or below x >= 1."""
+    return 1 << (int(x).bit_length() - 1)
+
+
 def choose(models: dict[str, VarianceModel], step: int, targets: dict[str, float], *,
            N: int | None = None, R: int | None = None, stat: str = "max"
            ) -> tuple[int, int, bool]:
     """The cheapest (N, R) meeting every target; if none does, the one closest to them."""
     det = all(m.deterministic for m in models.values())
-    Ns = np.array([N] if N else [2**e for e in range(int(np.log2(MIN_N)),
-                                                      int(np.log2(MAX_N)) + 1)])
+    Ns = np.array([N] if N else [1 << e for e in range(MIN_N.bit_length() - 1,
+                                                        MAX_N.bit_length())])
     Rs = np.array([R] if R else ([1] if det else []) + list(range(2, MAX_R + 1)))
     worst = np.zeros((Ns.size, Rs.size))
     for o, m in models.items():
         v = np.stack([m.var(int(r)) for r in Rs])  # (nR, indices)
         t = np.array([stats.t.ppf(0.975, min(int(n), SCRAMBLES) - 1) for n in Ns])
         hw = t[:, None, None] * np.sqrt(v[None] / Ns[:, None, None])  # (nN, nR, indices)
-        s = hw.max(-1) if stat == "max" else np.sqrt((hw**2).mean(-1))
+        s = hw.max(-1) if stat == "max" else np.sqrt(np.square(hw).mean(-1))
         worst = np.maximum(worst, s / targets[o])
     runs = Ns[:, None] * step * Rs[None, :]
     ok = worst <= 1.0
@@ -153,9 +163,9 @@ def pilot(run: Callable, names: list[str], outputs, planned, targets, step: int,
         tg = targets(models) if callable(targets) else {o: targets[o] for o in models}
         n_, r_, ok = choose(models, step, tg, N=N, R=R, stat=stat)
         worst = max(vrel[o] for o in models)
-        grow = 2 ** int(np.ceil(np.log2(max(2.0, (worst / PILOT_V_REL) ** 2))))  # se ~ 1/√N
+        grow = _pow2_ceil(max(2.0, (worst / PILOT_V_REL) * (worst / PILOT_V_REL)))  # se ~ 1/√N
         grow = min(grow, PILOT_MAX_N // Np,
-                   2 ** int(np.log2(max(1.0, PILOT_SHARE * n_ * step * r_ / runs))))
+                   _pow2_floor(max(1.0, PILOT_SHARE * n_ * step * r_ / runs)))
         if worst <= PILOT_V_REL or grow < 2:
             return Plan(n_, r_, step, models, tg, stat, ok, runs, seconds / max(1, runs),
                         why), Np

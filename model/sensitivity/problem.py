@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from SALib import ProblemSpec
 
+from model import mathfn as mf
 from model.errors import InputError, suggest
 from model.params import load_registry
 from model.policy.spec import Policy
@@ -169,7 +170,7 @@ def _salib_bounds(f: Factor) -> list[float]:
     if f.dist == "norm":  # truncated to the range; sd a quarter of it (assumption)
         return [lo, hi, f.value, (hi - lo) / 4.0]
     if f.dist == "lognorm":  # ln-space mean at the value, sd a quarter of the log range
-        return [float(np.log(f.value)), float(np.log(hi / lo) / 4.0)]
+        return [float(mf.log(f.value)), float(mf.log(hi / lo) / 4.0)]
     return [lo, hi]
 
 

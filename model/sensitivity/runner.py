@@ -283,10 +283,9 @@ class _Processes:
         self._start()
 
     def _start(self):
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+        from model.workers import process_pool
 
-        self.ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+        self.ex = process_pool(self.workers)  # its workers die with this process
 
     def restart(self):
         self.ex.shutdown(wait=False, cancel_futures=True)

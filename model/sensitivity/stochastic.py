@@ -161,7 +161,7 @@ def sobol_indices(y: np.ndarray, names: list[str], groups: np.ndarray, *,
     if second_order:
         Q, pairs = second_order_terms(b, F)
         S2 = ratio_interval(Q, W, groups, conf, v2)
-    return SobolResult(names, S1, ST, S2, pairs, float(W.mean()) * b.scale**2)
+    return SobolResult(names, S1, ST, S2, pairs, float(W.mean()) * b.scale * b.scale)
 
 
 def _salib_values(problem, y: np.ndarray, second_order: bool):
@@ -184,9 +184,9 @@ def _u_moments(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R = M.shape[-1]
     M = M * (1 - np.eye(R))
     S = M.sum(axis=(-2, -1))
-    Q2 = (M**2).sum(axis=(-2, -1))
-    T1 = (M.sum(-1) ** 2).sum(-1) - Q2
-    T0 = S**2 - 2 * Q2 - 4 * T1
+    Q2 = np.square(M).sum(axis=(-2, -1))
+    T1 = np.square(M.sum(-1)).sum(-1) - Q2
+    T0 = np.square(S) - 2 * Q2 - 4 * T1
     return (T0 / (R * (R - 1) * (R - 2) * (R - 3)), T1 / (R * (R - 1) * (R - 2)),
             Q2 / (R * (R - 1)))
 
@@ -243,11 +243,11 @@ def variance_model(y: np.ndarray, names: list[str]) -> VarianceModel | None:
                         (hT - ST[None, :, None, None] * hW[:, None]) / V], axis=1)
     P0, P1, P2 = _u_moments(L)  # (n, 2k)
     Lbar = np.concatenate([F - S1 * W[:, None], T - ST * W[:, None]], 1) / V
-    a = np.maximum(P0.mean(0) - Lbar.mean(0) ** 2, 0.0)
+    a = np.maximum(P0.mean(0) - np.square(Lbar.mean(0)), 0.0)
     z2 = np.maximum((P2 - P0).mean(0), 0.0)
     z1 = np.clip((P1 - P0).mean(0), 0.0, z2)  # a covariance is at most the variance
     rows_var = y.var(axis=1, ddof=1)
-    rho = float(rows_var.mean() / (V * b.scale**2))
+    rho = float(rows_var.mean() / (V * b.scale * b.scale))
     det = bool(np.all(y == y[:, :1]))
     return VarianceModel([f"S1:{n}" for n in names] + [f"ST:{n}" for n in names], a, z1, z2,
                          rho, det)

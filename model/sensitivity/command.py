@@ -176,8 +176,8 @@ def study(scenario=None, *, model: str = "park", method: str = "sobol", n: int |
     runs_per_chunk = runs_per_chunk or RUNS_PER_CHUNK
     if evaluator is not None:
         ctx_kw.update(evaluator=evaluator, options=dict(options or {}))
-    if n is not None and replications is not None:
-        _check_size(problem, method, n, replications, second_order, workers, resamples,
+    if n is not None:  # before a pilot too: with R to choose, its smallest (1) must fit
+        _check_size(problem, method, n, replications or 1, second_order, workers, resamples,
                     model=ctx_kw.get("evaluator") is None)
     place = places.prepare_folder(out, "sensitivity", writes=WRITES, inputs=[
         *scenario.chain, scenario.posterior] if model == "park" else [])

@@ -2,8 +2,9 @@
 
 Prints, for a few replication counts: the first answer (baseline and its counterfactual), a
 policy lever move (P6c award: new policy runs only, the counterfactual is cached) and an
-uncertainty move (policy and counterfactual runs). The load average is printed too: other
-work on the machine slows every figure. Run: `.venv/bin/python benchmarks/dashboard.py`.
+uncertainty move (policy and counterfactual runs); then the attribution (what each clause
+group buys, on demand). The load average is printed too: other work on the machine slows
+every figure. Run: `.venv/bin/python benchmarks/dashboard.py`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def main() -> None:
     t = time.perf_counter()
     ev.evaluate({"P6c.award": 60.0}, 1000)
     print(f"refine the lever move 400 -> 1000 replications: {time.perf_counter() - t:.2f} s")
+    a = ev.attribution({}, compute.ATTR_R)  # what each clause group buys, on demand
+    print(f"attribution at R={a.replications}: {a.seconds:.1f} s ({a.runs} runs, "
+          f"{1000 * a.seconds / a.runs:.2f} ms/run over 2 cores)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     compute.shutdown_pool()
 

@@ -52,10 +52,10 @@ def parameter_table() -> str:
 
 
 def clause_table() -> str:
-    """The clauses as the policy data holds them: item, kind, formula, numbers."""
+    """The clauses as the policy data holds them: item, kind, payer, formula, numbers."""
     pol = load_policy()
-    lines = ["| clause | A2 item | kind | formula | numbers (policy data) |",
-             "|---|---|---|---|---|"]
+    lines = ["| clause | A2 item | kind | payer | formula | numbers (policy data) |",
+             "|---|---|---|---|---|---|"]
     for cid, c in pol.clauses.items():
         nums = []
         for name, p in c.params.items():
@@ -66,7 +66,9 @@ def clause_table() -> str:
                 if p.scale_switch:
                     v += f" × switch `{p.scale_switch}`"
                 nums.append(v)
-        lines.append(f"| {cid} | {c.item} | {c.kind} | {c.formula} | {_cell('; '.join(nums))} |")
+        payer = " + ".join(dict.fromkeys(pol.payer(cid, k) for k in c.kind.split("+")))
+        lines.append(f"| {cid} | {c.item} | {c.kind} | {payer if c.kind != 'none' else ''} "
+                     f"| {c.formula} | {_cell('; '.join(nums))} |")
     return "\n".join(lines)
 
 

@@ -99,10 +99,14 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
     else:
         ev, counts = _firm_decisions(st, p, inc, rs, year, policy)
     ev_f.update(ev)
+    st.f["practice_bases"] += ev_f["postdoc_practice_base"].astype(np.int16)  # T6 by switch
 
     # institutes: they sell the contracts, form alliances, labs, institutions, breakthroughs
+    # (a share of the contracts is sold by zone enterprises: `contract_seller` names them)
     sellers = compiled.sellers if fast else institute.sellers
-    i["contracts_last"] = sellers(ev_f["tech_contract"], i["active"], rs).astype(np.int16)
+    sold, ev_f["contract_seller"] = sellers(ev_f["tech_contract"], ev_f["tech_contract_other"],
+                                            st.f, i["active"], p, rs)
+    i["contracts_last"] = sold.astype(np.int16)
     ev_i = institute.decide(i, p, inc, rs)
     i["alliances"] += ev_i.pop("alliance").astype(np.int16)
     i["keylabs"] += ev_i["platform_regional"].astype(np.int16)
@@ -140,7 +144,7 @@ def _step(st: State, year: int, ctx: Context) -> YearOut:
                    "entrants": (f["active"] & (f["entry_year"] == year) & (f["origin"] > 0)
                                 ).sum(1),
                    "firms": f["active"].sum(1)})
-    out = YearOut(year, indicators(st, ctx.t7_count_from), counts)
+    out = YearOut(year, indicators(st, ctx.t7_count_from, ctx.policy.targets), counts)
     if ctx.keep_events:
         out.events = {"firm": ev_f, "institute": ev_i, "carrier": ev_c}
     return out
@@ -179,7 +183,7 @@ def _firm_decisions(st: State, p: dict, inc: Incentives, rs: Streams, year: int,
     f["pat_granted"] += granted
     z["patents_cum"] += granted.sum(1)
     k = int(p["contract_slots"])
-    ev_f["tech_contract"] = enterprise.contracts(f, p, inc, rs, k)
+    ev_f["tech_contract"], ev_f["tech_contract_other"] = enterprise.contracts(f, p, inc, rs, k)
     rec = enterprise.recognitions(f, p, inc, rs)
     ev_f.update(rec)
     f["platforms_reg"] += rec["platform_regional"].astype(np.int16)

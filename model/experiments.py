@@ -21,7 +21,7 @@ from scipy import stats
 from model.batch import replication_seeds, roots_from_seeds, run_batch
 from model.calibration.posterior import posterior_params, replication_params, replication_spec
 from model.policy.core import KIND_CODES
-from model.policy.spec import Policy, load_policy
+from model.policy.spec import PAYERS, Policy, load_policy
 from model.targets import TARGET_IDS, load_targets
 
 ARMS = ("policy", "counterfactual")
@@ -319,14 +319,27 @@ def _kinds_of(policy: Policy, cid: str) -> list[str]:
     return [x for x in KIND_CODES if x in k.split("+")]
 
 
+def _payer_of(policy: Policy, clause: str, kinds: list[str]) -> str:
+    """Who pays a clause's money of these kinds: one payer, or "all" when they differ."""
+    who = {policy.payer(clause, k) for k in kinds}
+    return who.pop() if len(who) == 1 else "all"
+
+
 def fiscal_table(exp: Experiment, budget_line: float | None = None) -> pd.DataFrame:
     """Money over replications, per clause, kind and year, and totals.
 
     measure: paid; claims, carried and dropped (only when a budget line rations); committed
     (due after the horizon); p_exceeds (P(a year's total outlay > budget_line), Wilson 95%);
-    cap_bound (worst case under the per-unit caps; see docs/outputs.md)."""
+    cap_bound (worst case under the per-unit caps; see docs/outputs.md).
+
+    payer: who pays a row's money (`Policy.payer`: the prefecture's budget, or the region's
+    innovation fund for P3's follow-on); `all` where a row adds up several payers. Rows with
+    clause `all` and a payer other than `all` are that payer's totals (docs/outputs.md)."""
     pol = exp.spec.policy
     clauses = [c for c in exp.clause_ids if _kinds_of(pol, c)]
+    payer = np.array([[pol.payer(c, k) for k in KIND_CODES] for c in exp.clause_ids])
+    payers = [x for x in PAYERS
+              if any(pol.payer(c, k) == x for c in clauses for k in _kinds_of(pol, c))]
     years = [str(y) for y in exp.years]
     due = [str(exp.spec.horizon + j) for j in (1, 2, 3)]
     measures = [("paid", exp.paid, years)]
@@ -336,27 +349,35 @@ def fiscal_table(exp: Experiment, budget_line: float | None = None) -> pd.DataFr
     measures.append(("committed", exp.committed, due))
     rows = []
 
-    def emit(measure, clause, kind, year, x):
+    def emit(measure, clause, kind, year, x, who):
         for s, v in _quantiles(x, FISCAL_STATS).items():
-            rows.append((measure, clause, kind, year, s, float(v), "万元"))
+            rows.append((measure, clause, kind, who, year, s, float(v), "万元"))
 
     for measure, arr, ylabels in measures:
-        for clause in [*clauses, "all"]:
+        for clause, who in [*((c, None) for c in clauses), ("all", "all"),
+                            *(("all", x) for x in payers)]:
             ci = slice(None) if clause == "all" else exp.clause_ids.index(clause)
             kinds = list(KIND_CODES) if clause == "all" else _kinds_of(pol, clause)
             if clause == "all" or len(kinds) > 1:
                 kinds = [*kinds, "all"]
+            if who not in (None, "all"):
+                kinds = ["all"]  # a payer's total (its kinds: the clause rows)
             for kind in kinds:
                 ki = slice(None) if kind == "all" else KIND_CODES.index(kind)
                 sub = arr[:, ci, ki, :]
+                if who not in (None, "all"):  # one payer's money only
+                    sub = np.where((payer[:, ki] == who)[None, ..., None], sub, 0.0)
                 axes = tuple(range(1, sub.ndim - 1))
                 per_year = sub.sum(axis=axes) if axes else sub  # (R, Y)
+                row_payer = who or _payer_of(pol, clause, _kinds_of(pol, clause)
+                                             if kind == "all" else [kind])
                 for y, yl in enumerate(ylabels):
-                    emit(measure, clause, kind, yl, per_year[:, y])
+                    emit(measure, clause, kind, yl, per_year[:, y], row_payer)
                 if measure == "carried":  # a stock: what is still owed at the horizon
-                    emit(measure, clause, kind, "all", per_year[:, -1])
+                    emit(measure, clause, kind, "all", per_year[:, -1], row_payer)
                 else:
-                    emit(measure, clause, kind, "all", sub.sum(axis=tuple(range(1, sub.ndim))))
+                    emit(measure, clause, kind, "all", sub.sum(axis=tuple(range(1, sub.ndim))),
+                         row_payer)
     if budget_line is not None:
         R = exp.replications
         for kind in ("all", "grant"):
@@ -367,10 +388,10 @@ def fiscal_table(exp: Experiment, budget_line: float | None = None) -> pd.DataFr
                 k = int(over[:, y].sum()) if yl != "any" else int(over.any(axis=1).sum())
                 lo, hi = wilson(k, R)
                 for s, v in (("probability", k / R), ("ci_low", lo), ("ci_high", hi)):
-                    rows.append(("p_exceeds", "all", kind, yl, s, v, "probability"))
+                    rows.append(("p_exceeds", "all", kind, "all", yl, s, v, "probability"))
     rows += _cap_bound_rows(exp)
-    df = pd.DataFrame(rows, columns=["measure", "clause", "kind", "year", "statistic", "value",
-                                     "unit"])
+    df = pd.DataFrame(rows, columns=["measure", "clause", "kind", "payer", "year", "statistic",
+                                     "value", "unit"])
     if budget_line is not None:
         df.attrs["budget_line"] = budget_line
     return df
@@ -412,9 +433,11 @@ def _cap_bound_rows(exp: Experiment) -> list[tuple]:
         return []
     cb = cap_bound(exp)
     rows = []
+    pol = exp.spec.policy
     for r in cb.itertuples():
-        rows.append(("cap_bound", r.clause, "grant", str(r.year), "max", r.bound, "万元"))
-        rows.append(("cap_bound_claimants", r.clause, "grant", str(r.year), "max",
+        who = pol.payer(r.clause, "grant")
+        rows.append(("cap_bound", r.clause, "grant", who, str(r.year), "max", r.bound, "万元"))
+        rows.append(("cap_bound_claimants", r.clause, "grant", who, str(r.year), "max",
                      float(r.claimants), "units"))
     return rows
 

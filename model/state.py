@@ -22,6 +22,7 @@ FIRM_FIELDS: dict[str, type] = {
     "pat_stock": np.float64, "pat_granted": np.float64, "platforms_reg": np.int16,
     "platforms_nat": np.int16, "workstations": np.int16, "growth_last": np.float64,
     "invested_last": np.float64, "award_last": np.float64, "gazelle": bool, "unicorn": bool,
+    "practice_bases": np.int16,  # postdoc innovation practice bases (T6 by switch)
 }
 INST_FIELDS: dict[str, type] = {
     "active": bool, "keylabs": np.int16, "alliances": np.int16, "rd_institutions": np.int16,

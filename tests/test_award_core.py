@@ -251,8 +251,12 @@ def test_events_and_window_agree_with_the_data():
     """2020's share is computed from window.toml, not a constant: 199 of 366 days (P6c's is
     1 by its own switch p6c_first_year, default "all", or 199/366 when it follows the rule)."""
     assert POLICY.start.isoformat() == "2020-06-16"
-    assert POLICY.year_share("P7", 2020) == 199 / 366
-    assert POLICY.year_share("P6c", 2020) == 1.0
-    assert POLICY.with_switches(p6c_first_year="prorate").year_share("P6c", 2020) == 199 / 366
+    assert POLICY.year_share("P4", 2020) == 199 / 366
     assert POLICY.year_share("P6c", 2025) == 1.0
     assert POLICY.year_share("P6c", 2026) == 0.0
+    # P6c's 2020 follows its own switch (p6c_first_year): in full by default, else the rule
+    assert POLICY.year_share("P6c", 2020) == 1.0
+    prorate = POLICY.with_switches(p6c_first_year="prorate")
+    assert prorate.year_share("P6c", 2020) == 199 / 366
+    assert prorate.with_switches(first_year_rule="none").year_share("P6c", 2020) == 0.0
+    assert POLICY.with_switches(first_year_rule="none").year_share("P6c", 2020) == 1.0

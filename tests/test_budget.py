@@ -151,11 +151,15 @@ def test_firms_discount_awards_when_rationed(roots, free):
         :, 1:].sum()
 
 
-def test_park_model_rations_like_the_batch():
+@pytest.mark.parametrize("switches", [{}, {"p4_beneficiary": "seller",
+                                           "p4_contract_types": "all"}])
+def test_park_model_rations_like_the_batch(switches):
     b = Budget(total=1500.0, rule="first_come", unpaid="carry")
     seed = replication_seeds(5, 1)[0]
-    m = ParkModel(budget=b, rng=np.random.default_rng(seed))
+    pol = POL.with_switches(**switches)
+    m = ParkModel(pol, budget=b, rng=np.random.default_rng(seed))
     m.run_model()
-    res = run_batch(roots_from_seeds([seed]), budget=b)
+    res = run_batch(roots_from_seeds([seed]), budget=b, policy=pol)
+    assert res.fiscal.paid[0, IDS.index("P4")].sum() > 0
     np.testing.assert_allclose(m.fiscal.paid[0], res.fiscal.paid[0], rtol=1e-12)
     np.testing.assert_allclose(m.fiscal.carried[0], res.fiscal.carried[0], rtol=1e-12)

@@ -147,10 +147,14 @@ def test_the_year_shifts_rd_into_its_lags(engine):
 
 def test_sellers_equal_the_reference(mid_run):
     st, p, inc, rs, year = mid_run
-    c = enterprise.contracts(st.f, p, inc, rs, 3)
-    assert (c > 0).sum() > 5  # enough contracts to exercise the draw
-    _same(institute.sellers(c, st.i["active"], rs), compiled.sellers(c, st.i["active"], rs),
-          "sellers")
+    p = {**p, "contract_zone_seller_share": np.linspace(0.1, 0.9, st.B).reshape(-1, 1)}
+    c, o = enterprise.contracts(st.f, p, inc, rs, 3)
+    assert (c > 0).sum() > 5 and (o > 0).sum() > 5  # enough contracts of both types
+    ref = institute.sellers(c, o, st.f, st.i["active"], p, rs)
+    _same(ref, compiled.sellers(c, o, st.f, st.i["active"], p, rs), "sellers")
+    sold, seller = ref
+    # not vacuous: zone firms and institutes both sold some
+    assert (seller >= 0).sum() > 5 and sold.sum() > 5
 
 
 def test_exited_firms_seek_no_recognition(mid_run):
@@ -178,8 +182,27 @@ def test_per_run_parameters_and_levers():
     policy = policy.with_param("P6c", "award", np.linspace(0, 60, 6)).with_param(
         "P7", "rate", np.linspace(0.0, 0.4, 6))
     params = {"award_salience": np.linspace(0.2, 2.0, 6), "contract_prob":
-              np.linspace(0.02, 0.3, 6), "growth_sd": np.linspace(0.1, 0.4, 6)}
-    _assert_batches_equal(*_both(policy=policy, params=params))
+              np.linspace(0.02, 0.3, 6), "growth_sd": np.linspace(0.1, 0.4, 6),
+              "contract_covered_share": np.linspace(0.1, 0.9, 6),
+              "contract_zone_seller_share": np.linspace(0.05, 0.6, 6),
+              "equity_value_share": np.linspace(0.0, 1.0, 6)}
+    _assert_batches_equal(*_both(policy=policy.with_switches(p4_beneficiary="seller"),
+                                 params=params))
+
+
+@pytest.mark.parametrize("switches,targets", [
+    ({"p4_beneficiary": "seller"}, {}),
+    ({"p4_contract_types": "all"}, {"t5_rd_institutions": False, "t6_practice_bases": True}),
+    ({"p4_beneficiary": "seller", "p4_contract_types": "all", "p6c_first_year": "prorate"},
+     {"t6_practice_bases": True}),
+])
+def test_issue16_switch_settings(switches, targets):
+    """Both engines give the same bits under the cost side's switches (P4's payee and
+    contract types, P6c's 2020 share, how T5 and T6 count)."""
+    policy = load_policy().with_switches(**switches).with_targets(**targets)
+    a, b = _both(policy=policy, on=np.array([1, 0, 1, 1, 1, 1], float))
+    assert a.fiscal.paid[:, policy.clause_ids.index("P4")].sum() > 0
+    _assert_batches_equal(a, b)
 
 
 def test_regional_layer_and_p6c_switches():

@@ -7,6 +7,7 @@ The browser test is tests/e2e/test_dashboard_browser.py.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 import pytest
@@ -187,6 +188,26 @@ def test_a_superseded_computation_stops(ev):
         ev.evaluate({"P6c.award": 33.0}, R + 50, stop=lambda: True)
 
 
+def test_attribution_on_demand_is_what_parksim_run_writes(base, ev):
+    """The page's attribution of a setting is model.attribution's on the page's seeds and
+    posterior draws: at the base scenario, attribution.csv of `parksim run` with that seed."""
+    import pandas as pd
+
+    from model import attribution
+
+    a = ev.attribution({}, 3)
+    want = attribution.attribution_table(attribution.attribute(base, 3, 7))
+    pd.testing.assert_frame_equal(a.table, want, check_exact=True)
+    assert a.players == attribution.make_game(base.policy).players and a.runs == 3 * 64
+    assert ev.attribution({}, 3) is a  # cached: a second look costs nothing
+    with pytest.raises(compute.Cancelled):
+        ev.attribution({"P6c.award": 33.0}, 3, stop=lambda: True)
+    moved = ev.attribution({"P6c.award": 60.0}, 3)
+    t1 = moved.table[(moved.table.measure == "cost") & (moved.table.group == "firm_awards")]
+    t0 = a.table[(a.table.measure == "cost") & (a.table.group == "firm_awards")]
+    assert t1["own_outlay"].iloc[0] > t0["own_outlay"].iloc[0]  # a tripled award costs more
+
+
 # -- figures and pages --------------------------------------------------------------------------
 @pytest.mark.filterwarnings("error:Glyph")
 def test_figures_draw_in_both_languages(ev):
@@ -278,6 +299,37 @@ def test_results_render_the_numbers(app, ev):
     box, rc = solara.render(app.Results(r, "zh"), handle_error=False)
     assert "高新技术企业" in _texts(rc)
     rc.close()
+
+
+def test_attribution_panel_is_on_demand_and_renders_the_table(app, ev, monkeypatch):
+    import solara
+
+    monkeypatch.setenv("PARKSIM_DASHBOARD_ATTR_R", "3")
+    app.attr_on.set(False)
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(ev, "attribution", lambda *a, **k: calls.append(a))
+        box, rc = solara.render(app.AttributionPanel(), handle_error=False)
+        time.sleep(0.5)  # a task started by mistake would have called it by now
+    assert "What each clause group buys" in str(
+        [w.label for w in rc.find(__import__("ipyvuetify").Checkbox).widgets])
+    assert "attr-firm_awards" not in _texts(rc) and calls == []  # nothing run until asked
+    rc.close()
+    a = ev.attribution({}, 3)
+    app.attr_shown.set((app._key({}), a))
+    app.attr_on.set(True)
+    try:
+        box, rc = solara.render(app.AttributionPanel(), handle_error=False)
+        text = _texts(rc)
+        assert "attr-firm_awards" in text and "Firm awards" in text and "192 runs" in text
+        rc.close()
+        app.lang.set("zh")
+        box, rc = solara.render(app.AttributionPanel(), handle_error=False)
+        assert "企业奖励" in _texts(rc)
+        rc.close()
+    finally:
+        app.attr_on.set(False)
+        app.attr_shown.set(None)
 
 
 def test_agents_page_renders_and_mesa_steps_the_model(app):

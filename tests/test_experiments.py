@@ -119,20 +119,43 @@ def test_fiscal_totals_equal_batch_paid_exactly(baseline, small):
                     policy=baseline.policy, params=params)
     paid = res.fiscal.paid[:R]
     assert res.fiscal.paid[R:].sum() == 0.0  # the counterfactual pays nothing
-    f = fiscal_table(small).set_index(["measure", "clause", "kind", "year", "statistic"])["value"]
-    assert f[("paid", "all", "all", "all", "mean")] == paid.sum(axis=(1, 2, 3)).mean()
-    assert f[("paid", "all", "all", "all", "max")] == paid.sum(axis=(1, 2, 3)).max()
+    f = fiscal_table(small).set_index(["measure", "clause", "kind", "payer", "year",
+                                       "statistic"])["value"]
+    assert f[("paid", "all", "all", "all", "all", "mean")] == paid.sum(axis=(1, 2, 3)).mean()
+    assert f[("paid", "all", "all", "all", "all", "max")] == paid.sum(axis=(1, 2, 3)).max()
     ids = list(res.policy.clause_ids)
-    for cid, kind, k in [("P7", "grant", 0), ("P3", "fund_investment", 1)]:
+    for cid, kind, k, who in [("P7", "grant", 0, "prefecture"),
+                              ("P3", "fund_investment", 1, "region_fund")]:
         for y, year in enumerate(res.years):
-            assert f[("paid", cid, kind, str(year), "mean")] == paid[:, ids.index(cid), k, y].mean()
-            assert f[("paid", cid, kind, str(year), "p95")] == np.quantile(
+            assert f[("paid", cid, kind, who, str(year), "mean")] == \
+                paid[:, ids.index(cid), k, y].mean()
+            assert f[("paid", cid, kind, who, str(year), "p95")] == np.quantile(
                 paid[:, ids.index(cid), k, y], 0.95)
     per_year = paid.sum(axis=(1, 2))
     for y, year in enumerate(res.years):
-        assert f[("paid", "all", "all", str(year), "mean")] == per_year[:, y].mean()
-    assert f[("committed", "all", "all", "all", "mean")] == \
+        assert f[("paid", "all", "all", "all", str(year), "mean")] == per_year[:, y].mean()
+    assert f[("committed", "all", "all", "all", "all", "mean")] == \
         res.fiscal.committed[:R].sum(axis=(1, 2, 3)).mean()
+
+
+def test_p3_follow_on_is_the_region_funds_not_the_prefectures(small):
+    """P3's follow-on (fund investment) is booked under the region's innovation fund: the
+    prefecture's total holds every grant and nothing of it; the two add up to the outlay."""
+    f = fiscal_table(small)
+    tot = f[(f.measure == "paid") & (f.clause == "all") & (f.kind == "all") & (f.year == "all")
+            & (f.statistic == "mean")].set_index("payer")["value"]
+    assert set(tot.index) == {"all", "prefecture", "region_fund"}
+    ids = list(small.clause_ids)
+    p3 = small.paid[:, ids.index("P3"), 1].sum(axis=1)  # (R,) P3's fund investment
+    assert p3.mean() > 0  # not vacuous: some follow-on was paid
+    grants = small.paid[:, :, 0].sum(axis=(1, 2))
+    assert tot["region_fund"] == pytest.approx(p3.mean(), rel=1e-12)
+    assert tot["prefecture"] == pytest.approx(grants.mean(), rel=1e-12)
+    assert tot["prefecture"] + tot["region_fund"] == pytest.approx(tot["all"], rel=1e-12)
+    rows = f[(f.clause == "P3") & (f.measure == "paid")]
+    assert set(rows.loc[rows.kind == "fund_investment", "payer"]) == {"region_fund"}
+    assert set(rows.loc[rows.kind == "grant", "payer"]) == {"prefecture"}
+    assert set(f.loc[f.clause.isin(["P4", "P6c", "P7"]), "payer"]) == {"prefecture"}
 
 
 def test_budget_line_probability(small):
@@ -211,8 +234,9 @@ def test_indicator_quantiles_are_ordered(small):
 def test_budget_line_money_adds_up():
     sc = load_scenario(ROOT / "scenarios" / "budget_capped.toml")
     exp = monte_carlo(sc, 4, SEED, ledger_reps=0, cap_reps=1)
-    f = fiscal_table(exp).set_index(["measure", "clause", "kind", "year", "statistic"])["value"]
-    key = ("all", "all", "all", "mean")
+    f = fiscal_table(exp).set_index(["measure", "clause", "kind", "payer", "year",
+                                     "statistic"])["value"]
+    key = ("all", "all", "all", "all", "mean")
     assert f[("claims", *key)] == pytest.approx(
         f[("paid", *key)] + f[("dropped", *key)] + f[("carried", *key)], rel=1e-12)
     assert f[("claims", *key)] > f[("paid", *key)]  # the 3,000 万元 line binds in some year

@@ -23,17 +23,21 @@ from model.settle import init_run
 from model.state import State
 from model.targets import TARGET_IDS, indicators, indicators_reference
 
+SWITCHES = [{"t5_rd_institutions": a, "t6_practice_bases": b}
+            for a in (True, False) for b in (True, False)]
 
-def _assert_same(st: State, t7: str | None = None) -> None:
-    fast, ref = indicators(st, t7), indicators_reference(st, t7)
+
+def _assert_same(st: State, t7: str | None = None, switches: dict | None = None) -> None:
+    fast, ref = indicators(st, t7, switches), indicators_reference(st, t7, switches)
     assert fast.keys() == ref.keys() == set(TARGET_IDS)
     for k in TARGET_IDS:
         assert fast[k].dtype == ref[k].dtype and fast[k].shape == ref[k].shape, k
         assert np.array_equal(fast[k], ref[k], equal_nan=True), k
 
 
-@pytest.mark.parametrize("t7", ["policy_start", "with_2020_stock"])
-def test_every_year_of_a_batch(t7):
+@pytest.mark.parametrize("t7,switches", [("policy_start", SWITCHES[0]),
+                                         ("with_2020_stock", SWITCHES[3])])
+def test_every_year_of_a_batch(t7, switches):
     """On the state step_year leaves each year (views over the slots in use)."""
     roots = roots_from_seeds(replication_seeds(7, 6))
     layout = make_layout(2020, 2025, population_facts()["firms_2018"])
@@ -42,13 +46,13 @@ def test_every_year_of_a_batch(t7):
     on = (np.arange(roots.size) % 2 == 0).astype(float).reshape(-1, 1)
     ctx = Context(load_policy(), p, on, layout, t7, None)
     init_run(st, ctx)
-    _assert_same(st, t7)
+    _assert_same(st, t7, switches)
     for year in layout.years:
         step_year(st, year, ctx)
         n = layout.entry_start(year) + layout.block
         views = st.f
         st.f = {k: v[:, :n] for k, v in views.items()}  # as step_year measures them
-        _assert_same(st, t7)
+        _assert_same(st, t7, switches)
         st.f = views
         assert indicators(st, t7)["T1"].min() > 0  # HTEs were counted
 
@@ -64,11 +68,11 @@ def _synthetic(rng: np.random.Generator, B: int, n: int) -> State:
     f["revenue"][:] = np.exp(rng.normal(0, 4, (B, n))) * (rng.random((B, n)) < 0.9)
     f["hts"][:] = rng.random((B, n))
     f["hte"][:] = rng.random((B, n)) < 0.3
-    for k in ("platforms_reg", "platforms_nat", "workstations"):
+    for k in ("platforms_reg", "platforms_nat", "workstations", "practice_bases"):
         f[k][:] = rng.integers(0, 3, (B, n))
     st.f = f
-    st.i["alliances"][:] = rng.integers(0, 4, st.i["alliances"].shape)
-    st.i["keylabs"][:] = rng.integers(0, 4, st.i["keylabs"].shape)
+    for k in ("alliances", "keylabs", "rd_institutions"):
+        st.i[k][:] = rng.integers(0, 4, st.i[k].shape)
     st.z["patents_cum"][:] = rng.random(B) * 100
     st.z["patents_2020_stock"][:] = rng.random(B) * 100
     return st
@@ -78,7 +82,27 @@ def _synthetic(rng: np.random.Generator, B: int, n: int) -> State:
 def test_row_lengths(n):
     """Around NumPy's block of 128 and its unrolling by 8, and past the allocation-free
     levels of model.numerics.pairwise_sum."""
-    _assert_same(_synthetic(np.random.default_rng(n), 5, n))
+    st = _synthetic(np.random.default_rng(n), 5, n)
+    for switches in (None, *SWITCHES):
+        _assert_same(st, None, switches)
+
+
+@pytest.mark.parametrize("version", [indicators, indicators_reference])
+def test_t5_and_t6_follow_their_switches(version):
+    """T5 adds the institutes' new-type R&D institutions when t5_rd_institutions is on (the
+    default), T6 the active firms' practice bases when t6_practice_bases is on (off by
+    default); nothing else moves."""
+    st = _synthetic(np.random.default_rng(2), 6, 400)
+    rdi = st.i["rd_institutions"].sum(1)
+    bases = np.where(st.f["active"], st.f["practice_bases"], 0).sum(1)
+    assert rdi.min() > 0 and bases.min() > 0  # the switches have something to count
+    off = version(st, None, {"t5_rd_institutions": False, "t6_practice_bases": False})
+    on = version(st, None, {"t5_rd_institutions": True, "t6_practice_bases": True})
+    default = version(st)
+    assert np.array_equal(on["T5"] - off["T5"], rdi) and np.array_equal(default["T5"], on["T5"])
+    assert np.array_equal(on["T6"] - off["T6"], bases)
+    assert np.array_equal(default["T6"], off["T6"])
+    assert all(np.array_equal(on[t], off[t]) for t in TARGET_IDS if t not in ("T5", "T6"))
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")

@@ -86,11 +86,13 @@ def test_every_clause_is_documented():
 
 
 def test_switches_defaults_are_allowed_and_documented():
-    # POLICY.md's seven, then P6c's re-certification (8) and 2020 share (9), issue 16
-    assert len(POLICY.switches) == 9
-    assert sorted(s.ambiguity for s in POLICY.switches.values()) == list(range(1, 10))
+    # POLICY.md's seven, then P6c's re-certification (8) and 2020 share (9), then the cost
+    # side's P4 beneficiary (10) and contract types (11), issue 16
+    assert len(POLICY.switches) == 11
+    assert sorted(s.ambiguity for s in POLICY.switches.values()) == list(range(1, 12))
     for s in POLICY.switches.values():
         assert s.rationale.strip() and s.label.get("en") and s.label.get("zh"), s.name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in s.quote), f"{s.name}: a Chinese quote"
         if s.choices is not None:
             assert s.default in s.choices, s.name
         else:

@@ -107,6 +107,12 @@ CASES = [
         triggers = [{ event = "tech_contracts", param = "rate" }]
         params.rate = { value = 0.3, unit = "share", label = "r", source = "assumption" }
         """, "policy.extra_clauses.V1.triggers[0].event", "did you mean 'tech_contract'"),
+    ("unknown target switch", "[policy.targets]\nt6_practice_base = true",
+     "policy.targets.t6_practice_base", "did you mean 't6_practice_bases'"),
+    ("target switch of the wrong type", '[policy.targets]\nt5_rd_institutions = "yes"',
+     "policy.targets.t5_rd_institutions", "one of true, false"),
+    ("T7's switch among the targets", '[policy.targets]\nt7_count_from = "policy_start"',
+     "policy.targets.t7_count_from", "set in [run]"),
     ("extra clause reusing an id", """
         [policy.extra_clauses.P4]
         item = 22
@@ -223,7 +229,7 @@ def test_shipped_scenarios_have_purposes_and_differ_where_they_say():
                  "stop_after_2025", "first_year_all", "first_year_none", "p1_award_assumed",
                  "p12_half", "budget_capped", "hte_award_doubled", "early_end_2023",
                  "extended_2030", "innovation_vouchers", "no_regional_layer", "p6c_recertified",
-                 "p6c_first_year_prorate"):
+                 "p6c_first_year_prorate", "p4_seller", "p4_all_contracts", "t6_practice_bases"):
         assert f"{must}.toml" in names
     assert all(purpose.strip() for _, _, purpose in rows)
     assert all(p for _, _, p in list_scenarios(lang="zh"))
@@ -238,6 +244,11 @@ def test_shipped_scenarios_have_purposes_and_differ_where_they_say():
     assert (get["extended_2030"].horizon, get["extended_2030"].policy.end) == (
         2030, dt.date(2030, 12, 31))
     assert get["budget_capped"].budget.total == 3000.0
+    assert get["p4_seller"].policy.switch("p4_beneficiary") == "seller"
+    assert get["p4_all_contracts"].policy.switch("p4_contract_types") == "all"
+    assert get["p6c_first_year_prorate"].policy.year_share("P6c", 2020) == 199 / 366
+    assert get["first_year_none"].policy.year_share("P6c", 2020) == 0.0
+    assert get["t6_practice_bases"].policy.targets == {"t6_practice_bases": True}
     v = get["innovation_vouchers"].policy
     assert "V1" in v.clause_ids and v.value("V1", "rate") == 0.30
     assert v.clauses["V1"].params["rate"].unit.startswith("share")

@@ -101,11 +101,27 @@ def test_budget_lines(monkeypatch, budget):
         "the line never rationed: the case tests nothing"
 
 
+@pytest.mark.parametrize("budget", [
+    Budget(total=600.0, rule="first_come", unpaid="carry"),
+    Budget(total=900.0, rule="priority", priority=("P4", "P7"), unpaid="drop"),
+], ids=["first_come-carry", "priority-drop"])
+def test_budget_lines_with_p4_paid_to_sellers(monkeypatch, budget):
+    """P4's claims reach sellers through the sellers' map; the rationing stays the same bits."""
+    policy = load_policy().with_switches(p4_beneficiary="seller", p4_contract_types="all")
+    res, _ = _run(monkeypatch, policy=policy, budget=budget, on=np.array([1.0, 1, 1, 0, 1, 1]))
+    f = res.fiscal
+    assert (f.carried.sum() if budget.unpaid == "carry" else f.dropped.sum()) > 0
+    assert f.claims[:, policy.clause_ids.index("P4")].sum() > 0
+
+
 @pytest.mark.parametrize("switches", [
     {"p8a_frequency": "once_per_unit"}, {"p8a_frequency": "per_year"},
     {"p6ab_scope": "settled_or_listed", "p3_followon": "per_year"},
     {"honour_after_window": False, "first_year_rule": "none", "p12_paid_share": 0.5},
     {"p6c_recertified": "each_new_certification", "p6c_first_year": "prorate"},
+    {"p4_beneficiary": "seller"},
+    {"p4_beneficiary": "seller", "p4_contract_types": "all", "p6c_first_year": "prorate"},
+    {"p4_contract_types": "all"},
 ])
 def test_switches(monkeypatch, switches):
     policy = load_policy().with_switches(**switches)
@@ -143,7 +159,11 @@ def test_row_sums_are_numpys():
 def _random_events(rng, policy, group_events, Bn, n, density):
     ev = {}
     for name in group_events:
-        if name == "tech_contract":
+        if policy.events[name].view_of is not None:  # its items are another event's
+            ev["contract_seller"] = np.where(rng.random((Bn, n, 3)) < 0.5,
+                                             rng.integers(0, n, (Bn, n, 3)), -1).astype(np.int32)
+            continue
+        if name in ("tech_contract", "tech_contract_other"):
             x = rng.lognormal(4, 2, (Bn, n, 3)) * (rng.random((Bn, n, 3)) < density)
         elif name in ("rd_super_deduction", "industrialization_base", "offsite_rd_platform"):
             x = rng.lognormal(3, 2, (Bn, n)) * (rng.random((Bn, n)) < density)
@@ -161,7 +181,9 @@ def test_compiled_awards_match_dense_awards_on_random_events(seed):
         p8a_frequency=["per_year", "once_per_unit"][seed % 2],
         p6ab_scope=["settled_only", "settled_or_listed"][seed % 2],
         p6c_recertified=["first_only", "each_new_certification"][seed % 2],
-        p6c_first_year=["all", "prorate"][seed // 3])
+        p6c_first_year=["all", "prorate"][seed // 3],
+        p4_beneficiary=["buyer", "seller", "seller"][seed % 3],
+        p4_contract_types=["transfer_development", "all"][(seed // 2) % 2])
     if seed >= 3:
         pol = pol.with_param("P4", "cap_per_item", rng.uniform(1, 80, (Bn, 1)))
         pol = pol.with_param("P11", "min_amount", rng.uniform(0, 2000, (Bn, 1)))
@@ -190,7 +212,7 @@ def _fixed_events(rng, pol, Bn, n):
     dens = rng.choice([0.0, 0.004, 0.06, 0.12, 0.13, 0.2, 0.7], size=(Bn, 1))
     ev = {}
     for name in pol.events:
-        if name == "tech_contract":
+        if pol.events[name].basis == "amount" and name.startswith("tech_contract"):
             continue
         x = rng.poisson(2.0, (Bn, n)).astype(float) * (rng.random((Bn, n)) < dens)
         x[rng.random((Bn, n)) < 0.01] = -0.0

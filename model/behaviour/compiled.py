@@ -60,14 +60,14 @@ _DRAWS = ("hte_consider", "hte_review", "patent_push", "patents_invention", "pat
           "contract", "contract_amount", "platform_regional", "platform_national", "workstation",
           "workstation_type", "standard", "standard_level", "offsite_amount", "offsite",
           "base_amount", "industrialization_base", "talent", "breakthrough_firm", "listing",
-          "patents_design")
+          "patents_design", "contract_type")
 _CLOSE_DRAWS = ("investment", "growth", "exit")
 # rows of the event array and of the stream keys, by name (numba reads these as constants)
 (E_CERT, E_AGAIN, E_INV, E_UTIL, E_DES, E_PR, E_PN, E_ACA, E_PPB, E_POST, E_STD_N, E_STD_I,
  E_STD_L, E_OFF, E_BASE, E_TALENT, E_BT, E_SD, E_GAZ, E_UNI) = range(len(EVENTS))
 (K_CONSIDER, K_REVIEW, K_PUSH, K_INV, K_UTIL, K_CONTRACT, K_AMOUNT, K_PR, K_PN, K_WS,
  K_WS_TYPE, K_STD, K_STD_LEVEL, K_OFF_AMOUNT, K_OFF, K_BASE_AMOUNT, K_BASE, K_TALENT, K_BT,
- K_LISTING, K_DES) = range(len(_DRAWS))
+ K_LISTING, K_DES, K_TYPE) = range(len(_DRAWS))
 C_INVEST, C_GROWTH, C_EXIT = range(len(_CLOSE_DRAWS))
 
 _RUN = np.dtype([(k, _F) for k in (
@@ -79,7 +79,7 @@ _RUN = np.dtype([(k, _F) for k in (
     # patents
     "per_inv", "per_util", "des_ratio", "near_lo", "mg", "pays", "response",
     # contracts
-    "med_int", "c_cap", "prob0", "price_term", "c_med", "c_sig",
+    "med_int", "c_cap", "prob0", "price_term", "price_other", "cov_share", "c_med", "c_sig",
     # recognitions
     "large", "pmin", "thr_pr", "thr_pn", "thr_ws", "aca", "acapb", "thr_std", "sn", "snsi",
     "off_med", "off_sig", "p11_lo", "p11_min", "rate11", "cap11", "off_prob", "sal", "cost",
@@ -158,6 +158,9 @@ def _run_values(p: dict, inc: Incentives, policy, year: int, B: int) -> np.ndarr
         "c_cap": col(p, "contract_rd_intensity_cap"), "prob0": col(p, "contract_prob"),
         "price_term": mf.power(1.0 - inc.rate_on("tech_contract"),
                                -col(p, "contract_price_elasticity")),
+        "price_other": mf.power(1.0 - inc.rate_on("tech_contract_other"),
+                                -col(p, "contract_price_elasticity")),
+        "cov_share": col(p, "contract_covered_share"),
         "c_med": col(p, "contract_amount_median"), "c_sig": col(p, "contract_amount_sigma"),
         "large": col(p, "large_firm_revenue"), "pmin": col(p, "platform_min_rd"),
         "thr_pr": col(p, "platform_regional_prob")
@@ -177,7 +180,7 @@ def _run_values(p: dict, inc: Incentives, policy, year: int, B: int) -> np.ndarr
         "base_prob": col(p, "industrialization_base_prob"),
         "thr_talent": col(p, "talent_prob") * salience(inc.value("P1", "award"), p),
         "bt_min": col(p, "breakthrough_min_rd"),
-        "thr_bt": col(p, "breakthrough_prob") * salience(inc.schedule_total("P3"), p),
+        "thr_bt": col(p, "breakthrough_prob") * salience(inc.schedule_value("P3", p), p),
         "mult": col(p, "valuation_multiple"), "gz_prob": col(p, "gazelle_list_prob"),
         "uc_prob": col(p, "unicorn_list_prob"),
     }
@@ -205,23 +208,25 @@ class EventBuffers:
     def __init__(self, B: int, width: int, k: int) -> None:
         self.ev = np.zeros(len(EVENTS) * B * width)
         self.con = np.zeros(B * width * k)
+        self.con2 = np.zeros(B * width * k)  # contracts of the other types
         self.log = np.zeros(B * width, np.int64)  # slots (b * n + i) with sparse events
         self.clog = np.zeros(B * width, np.int64)  # and with contracts
         self.nlog = np.zeros(2, np.int64)  # how many of each
         self.shape: tuple[int, int, int] | None = None  # (B, n, k) of the arrays last handed out
 
-    def take(self, B: int, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Zeroed arrays (len(EVENTS), B, n) and (B, n, k), views of the buffers."""
+    def take(self, B: int, n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Zeroed arrays (len(EVENTS), B, n) and twice (B, n, k), views of the buffers."""
         if self.shape is not None:
             b0, n0, k0 = self.shape
             ev = self.ev[:len(EVENTS) * b0 * n0].reshape(len(EVENTS), b0, n0)
             con = self.con[:b0 * n0 * k0].reshape(b0, n0, k0)
+            con2 = self.con2[:b0 * n0 * k0].reshape(b0, n0, k0)
             ev[list(DENSE)] = 0.0
-            _clear(ev, con, self.log, self.clog, self.nlog)
+            _clear(ev, con, con2, self.log, self.clog, self.nlog)
         self.shape = (B, n, k)
         self.nlog[:] = 0
         return (self.ev[:len(EVENTS) * B * n].reshape(len(EVENTS), B, n),
-                self.con[:B * n * k].reshape(B, n, k))
+                self.con[:B * n * k].reshape(B, n, k), self.con2[:B * n * k].reshape(B, n, k))
 
 
 def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year: int,
@@ -237,10 +242,11 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
     rules = load_rules()
     sectors = np.arange(len(rules["sectors"]["names"]))
     if buffers is None or buffers.con.size < B * n * k or buffers.ev.size < len(EVENTS) * B * n:
-        ev, contracts = np.zeros((len(EVENTS), B, n)), np.zeros((B, n, k))
+        ev, contracts, others = (np.zeros((len(EVENTS), B, n)), np.zeros((B, n, k)),
+                                 np.zeros((B, n, k)))
         log, clog, nlog = _NO_LOG, _NO_LOG, np.zeros(2, np.int64)
     else:
-        ev, contracts = buffers.take(B, n, k)
+        ev, contracts, others = buffers.take(B, n, k)
         log, clog, nlog = buffers.log, buffers.clog, buffers.nlog
     counts = np.zeros((3, B), np.int64)
     regional = np.zeros(B)
@@ -255,12 +261,13 @@ def firm_decisions(f: dict, z: dict, p: dict, inc: Incentives, rs: Streams, year
                np.asarray(rules["hte_criteria"]["revenue_bands"], _F),
                np.asarray(rules["hte_criteria"]["rd_intensity"], _F),
                _run_values(p, inc, policy, year, B),
-               _constants(), stream_key_table(rs.roots, _DRAWS, rs.year), ev, contracts, counts,
-               regional, granted, log, clog, nlog)
+               _constants(), stream_key_table(rs.roots, _DRAWS, rs.year), ev, contracts, others,
+               counts, regional, granted, log, clog, nlog)
     z["patents_cum"] += granted
     m = N_BEFORE_CONTRACTS
     events = dict(zip(EVENTS[:m], ev[:m], strict=True))
-    events["tech_contract"] = contracts  # where the reference adds it
+    events["tech_contract"] = contracts  # where the reference adds them
+    events["tech_contract_other"] = others
     events.update(zip(EVENTS[m:], ev[m:], strict=True))
     out = dict(zip(("hte_applications", "hte_new", "hte_lapsed"), counts, strict=True))
     out["regional_awards"] = regional
@@ -272,9 +279,9 @@ SPARSE = tuple(e for e in range(len(EVENTS)) if e not in DENSE)
 
 
 @nb.njit(cache=True)
-def _clear(ev, contracts, log, clog, nlog):
-    """Zero the sparse rows at the slots in log[:nlog[0]], and the contract cells at the slots
-    in clog[:nlog[1]] (slots as b * n + i of the arrays' own shape)."""
+def _clear(ev, contracts, others, log, clog, nlog):
+    """Zero the sparse rows at the slots in log[:nlog[0]], and the contract cells (both types)
+    at the slots in clog[:nlog[1]] (slots as b * n + i of the arrays' own shape)."""
     n = ev.shape[2]
     for m in range(min(nlog[0], log.size)):
         b, i = log[m] // n, log[m] % n
@@ -283,6 +290,7 @@ def _clear(ev, contracts, log, clog, nlog):
     for m in range(min(nlog[1], clog.size)):
         b, i = clog[m] // n, clog[m] % n
         contracts[b, i, :] = 0.0
+        others[b, i, :] = 0.0
 
 
 _MEMO = 16  # price ratios remembered per run: firms share a handful of (price, base price)
@@ -309,8 +317,8 @@ def _claims(q, c, hte, r, u):
 def _decisions(active, hte, ever, left, age, hts, sector, rev, rev1, rev2, margin, claim_u,
                reported_i3, rd, kappa, price0, award_last, pat_stock, pat_granted, rd1, rd2,
                mult, plat_reg, plat_nat, workstations, gazelle, unicorn, growth, sdr, strategic,
-               bands, rd_intensity, P, consts, keys, ev, contracts, counts, regional, granted,
-               log, clog, nlog):
+               bands, rd_intensity, P, consts, keys, ev, contracts, others, counts, regional,
+               granted, log, clog, nlog):
     B, n = active.shape
     K = contracts.shape[2]
     c = consts[0]
@@ -326,7 +334,7 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rev1, rev2, margi
         k_consider, k_review, k_push = keys[K_CONSIDER, b], keys[K_REVIEW, b], keys[K_PUSH, b]
         k_inv, k_util, k_des = keys[K_INV, b], keys[K_UTIL, b], keys[K_DES, b]
         k_listing = keys[K_LISTING, b]
-        k_contract, k_amount = keys[K_CONTRACT, b], keys[K_AMOUNT, b]
+        k_contract, k_amount, k_type = keys[K_CONTRACT, b], keys[K_AMOUNT, b], keys[K_TYPE, b]
         n_memo = 0
         next_memo = 0
         for i in range(n):
@@ -450,15 +458,22 @@ def _decisions(active, hte, ever, left, age, hts, sector, rev, rev1, rev2, margi
             pat_stock[b, i] += inv + util + des
             pat_granted[b, i] += inv + util + des
             granted[b] += inv + util + des
-            # technology contracts
+            # technology contracts: the type first (P4 lowers the price of those it pays for)
             rel = min(rd[b, i] / max(r, 1e-9) / q.med_int, q.c_cap)
             prob = q.prob0 * rel * q.price_term
+            prob_o = q.prob0 * rel * q.price_other
             signed = False
             for j in range(K):
-                if _hash_unit(k_contract, i * K + j) < prob:
-                    contracts[b, i, j] = q.c_med * exp1(
-                        q.c_sig * _ndtri(_hash_unit(k_amount, i * K + j)))
-                    signed = True
+                uc = _hash_unit(k_contract, i * K + j)
+                if uc < prob or uc < prob_o:  # the type's draw only where it can matter
+                    cov = _hash_unit(k_type, i * K + j) < q.cov_share
+                    if uc < (prob if cov else prob_o):
+                        amount = q.c_med * exp1(q.c_sig * _ndtri(_hash_unit(k_amount, i * K + j)))
+                        if cov:
+                            contracts[b, i, j] = amount
+                        else:
+                            others[b, i, j] = amount
+                        signed = True
             if signed:
                 if nlog[1] < clog.size:
                     clog[nlog[1]] = b * n + i
@@ -653,25 +668,51 @@ def _close(active, age, sector, hte, left, hts, rd, rd1, rd2, rev, rev1, rev2, g
             left[b, i] = left[b, i] - 1 if hte[b, i] else 0
 
 
-# -- institutes -------------------------------------------------------------------------------
-def sellers(contracts: np.ndarray, inst_active: np.ndarray, rs: Streams) -> np.ndarray:
+# -- institutes ---------------------------------------------------------------------------
+_SELLER_DRAWS = ("contract_seller", "contract_zone_seller", "contract_seller_firm")
+
+
+def sellers(contracts: np.ndarray, others: np.ndarray, f: dict, inst_active: np.ndarray,
+            p: dict, rs: Streams) -> tuple[np.ndarray, np.ndarray]:
     """model.behaviour.institute.sellers, compiled."""
-    return _sellers(np.ascontiguousarray(contracts), inst_active.sum(1), inst_active.shape[1],
-                    stream_key_table(rs.roots, ("contract_seller",), rs.year))
+    B = contracts.shape[0]
+    return _sellers(np.ascontiguousarray(contracts), np.ascontiguousarray(others),
+                    f["active"], f["rd"], per_run(p, "platform_min_rd", B),
+                    per_run(p, "contract_zone_seller_share", B), inst_active.sum(1),
+                    inst_active.shape[1], stream_key_table(rs.roots, _SELLER_DRAWS, rs.year))
 
 
 @nb.njit(cache=True)
-def _sellers(contracts, m_active, M, keys):
+def _sellers(contracts, others, active, rd, pmin, zone_share, m_active, M, keys):
     B, n, k = contracts.shape
     out = np.zeros((B, M), np.int64)
+    seller = np.full((B, n, k), -1, np.int32)
+    elig = np.empty(n, np.int64)  # the run's eligible sellers' slots, in slot order
     for b in range(B):
+        m = 0
+        for s in range(n):
+            if active[b, s] and rd[b, s] >= pmin[b]:
+                elig[m] = s
+                m += 1
         top = max(m_active[b] - 1, 0)
+        rank = 0  # eligible slots before i
         for i in range(n):
+            own = active[b, i] and rd[b, i] >= pmin[b]
+            mc = m - 1 if own else m
             for j in range(k):
-                if contracts[b, i, j] > 0:
-                    u = _hash_unit(keys[0, b], i * k + j)
-                    out[b, min(np.int64(u * m_active[b]), top)] += 1
-    return out
+                if contracts[b, i, j] > 0 or others[b, i, j] > 0:
+                    slot = i * k + j
+                    if mc > 0 and _hash_unit(keys[1, b], slot) < zone_share[b]:
+                        pick = min(np.int64(_hash_unit(keys[2, b], slot) * mc), mc - 1)
+                        if own and pick >= rank:
+                            pick += 1
+                        seller[b, i, j] = elig[pick]
+                    else:
+                        u = _hash_unit(keys[0, b], slot)
+                        out[b, min(np.int64(u * m_active[b]), top)] += 1
+            if own:
+                rank += 1
+    return out, seller
 
 
 __all__ = ["EVENTS", "close_year", "firm_decisions", "sellers"]

@@ -232,18 +232,28 @@ def patents(f: dict, p: dict, inc: Incentives, rs: Streams, min_grants: float):
 
 
 def contracts(f: dict, p: dict, inc: Incentives, rs: Streams, k: int):
-    """Technology purchase contracts, up to k a year: P4 lowers the net price of technology."""
+    """Technology purchase contracts, up to k a year, as (transfer or development, other
+    types), each (B, n, k) amounts. Each contract slot's type is drawn first (a share
+    `contract_covered_share` is transfer or development, the types P4 covers); a rate clause
+    lowers the net price, and so raises the chance of signing, only for the types it pays the
+    buyer for (`Incentives.rate_on`: none under p4_beneficiary = seller)."""
     n = f["active"].shape[1]
     rel = np.minimum(f["rd"] / np.maximum(f["revenue"], 1e-9)  # 1e-9: a guard
                      / col(p, "rd_intensity_median_hitech"), col(p, "contract_rd_intensity_cap"))
-    net_price = 1.0 - inc.rate_on("tech_contract")  # P4, plus any voucher a scenario adds
-    prob = col(p, "contract_prob") * rel * mf.power(net_price, -col(p, "contract_price_elasticity"))
+    base = col(p, "contract_prob") * rel
+    el = -col(p, "contract_price_elasticity")
+    prob_cov = base * mf.power(1.0 - inc.rate_on("tech_contract"), el)  # P4, any voucher
+    prob_oth = base * mf.power(1.0 - inc.rate_on("tech_contract_other"), el)
     u = rs.u("contract", n * k).reshape(-1, n, k)
+    covered = rs.u("contract_type", n * k).reshape(-1, n, k) < np.expand_dims(
+        col(p, "contract_covered_share"), -1)
     z = rs.z("contract_amount", n * k).reshape(-1, n, k)
-    has = f["active"][:, :, None] & (u < prob[:, :, None])
+    has = f["active"][:, :, None] & (u < np.where(covered, prob_cov[:, :, None],
+                                                  prob_oth[:, :, None]))
     med, sig = (np.expand_dims(col(p, k), -1) for k in ("contract_amount_median",
                                                          "contract_amount_sigma"))
-    return np.where(has, med * mf.exp(sig * z), 0.0)
+    amount = med * mf.exp(sig * z)
+    return np.where(has & covered, amount, 0.0), np.where(has & ~covered, amount, 0.0)
 
 
 def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np.ndarray]:
@@ -305,7 +315,7 @@ def recognitions(f: dict, p: dict, inc: Incentives, rs: Streams) -> dict[str, np
         rs.u("talent", n) < col(p, "talent_prob") * salience(inc.value("P1", "award"), p))
     ev["major_breakthrough"] = act & (f["rd"] >= col(p, "breakthrough_min_rd")) & (
         rs.u("breakthrough_firm", n) < col(p, "breakthrough_prob")
-        * salience(inc.schedule_total("P3"), p))
+        * salience(inc.schedule_value("P3", p), p))
     return {k: v.astype(np.float64) for k, v in ev.items()}
 
 

@@ -34,11 +34,25 @@ class Incentives:
                     if self.policy.payable(clause, self.year + off))
         return total * share * self.weight
 
+    def schedule_value(self, clause: str, p: dict):
+        """What a multi-year clause is worth to the one who earns it: its instalments, fund
+        investments (P3's follow-on equity) valued at `equity_value_share` of their face."""
+        share = self.policy.year_share(clause, self.year)
+        if share <= 0.0:
+            return 0.0
+        grant = sum(a for off, k, a in self.policy.schedule(clause)
+                    if k != "fund_investment" and self.policy.payable(clause, self.year + off))
+        equity = sum(a for off, k, a in self.policy.schedule(clause)
+                     if k == "fund_investment" and self.policy.payable(clause, self.year + off))
+        return (grant + col(p, "equity_value_share") * equity) * share * self.weight
+
     def rate_on(self, event: str):
-        """Expected subsidy rate on an event's amount: the sum over the rate clauses it
-        triggers (P4 on contracts, and any clause a scenario adds, such as vouchers)."""
+        """Expected subsidy rate on an event's amount, as the unit filing it sees it: the sum
+        over the rate clauses that pay on it under the switches (P4 on a buyer's contracts,
+        and any clause a scenario adds, such as vouchers)."""
         return sum(self.value(cid, "rate") for cid, c in self.policy.clauses.items()
-                   if c.formula == "rate" and c.triggers and c.triggers[0].event == event)
+                   if c.formula == "rate"
+                   and any(t.event == event and self.policy.live(t) for t in c.triggers))
 
     def cap(self, clause: str, param: str) -> float:
         return self.policy.value(clause, param)

@@ -36,7 +36,7 @@ class Trace:
     revenue_hitech: np.ndarray  # ... of firms in the strategic (high-tech) sectors
     rd: np.ndarray  # zone R&D of the year (万元)
     award: np.ndarray  # awards paid to firms in the year (万元)
-    contracts: np.ndarray  # technology contract amounts bought in the year (万元)
+    contracts: np.ndarray  # technology contract amounts bought in the year, all types (万元)
     near_above: np.ndarray  # firms with hts >= 60% and reported three-year R&D intensity in
     #                         [thr, (1+NEAR) thr) (model.behaviour.enterprise.reported_intensity)
     near_below: np.ndarray  # ... in [(1-NEAR) thr, thr)
@@ -105,7 +105,9 @@ class TraceObserver:
             "revenue": np.where(act, rev, 0.0).sum(1), "rd": np.where(act, rd, 0.0).sum(1),
             "revenue_hitech": np.where(act & strategic, rev, 0.0).sum(1),
             "award": f["award_last"].sum(1),
-            "contracts": out.events["firm"]["tech_contract"].reshape(B, -1).sum(1),
+            # every registered type, as the fact counts them (P4 pays only on a share)
+            "contracts": (out.events["firm"]["tech_contract"].reshape(B, -1).sum(1)
+                          + out.events["firm"]["tech_contract_other"].reshape(B, -1).sum(1)),
             "near_above": (cand & (reported >= thr) & (reported < thr * (1 + NEAR))).sum(1),
             "near_below": (cand & (reported < thr) & (reported >= thr * (1 - NEAR))).sum(1),
         }

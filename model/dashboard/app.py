@@ -29,6 +29,8 @@ IDLE_PAUSE = 1.0  # seconds without a lever move before the answer is refined
 lang = solara.reactive("en")
 changes = solara.reactive({})  # lever key -> value: only what differs from the base scenario
 answer = solara.reactive(None)  # (settings key, compute.Result) last shown
+attr_on = solara.reactive(False)  # show what each clause group buys (computed on demand)
+attr_shown = solara.reactive(None)  # (settings key, compute.Attribution) last shown
 saved = solara.reactive(("", ""))  # (message, path)
 
 _evaluator: compute.Evaluator | None = None
@@ -41,6 +43,7 @@ def config() -> dict:
     return {"scenario": os.environ.get(ENV + "SCENARIO", ""),
             "seed": int(os.environ.get(ENV + "SEED", compute.DEFAULT_SEED)),
             "fast": fast, "idle": max(fast, int(os.environ.get(ENV + "IDLE_R", compute.IDLE_R))),
+            "attr": int(os.environ.get(ENV + "ATTR_R", compute.ATTR_R)),
             "workers": int(os.environ.get(ENV + "WORKERS", 2)),
             "save_dir": Path(os.environ.get(ENV + "SAVE_DIR", "results/dashboard/scenarios")),
             "overwrite": os.environ.get(ENV + "OVERWRITE", "0") == "1"}
@@ -204,6 +207,28 @@ def targets_html(r: compute.Result, la: str) -> str:
     return "<table class='parksim-targets'>" + "".join(rows) + "</table>"
 
 
+def attribution_html(a: compute.Attribution, la: str) -> str:
+    """What each clause group buys: the summary.md table, from the setting's attribution."""
+    from model.policy.groups import group_label
+    from model.report.i18n import t
+
+    tab = a.table
+    hte, cost = (tab[tab["measure"] == m].set_index("group") for m in ("T1", "cost"))
+    heads = [t(k, la) for k in ("col_group", "col_own", "col_cost_shapley", "col_hte_shapley",
+                                "col_hte_loo", "col_per_hte_own")]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr>"]
+    for g in hte.index:
+        h, c = hte.loc[g], cost.loc[g]
+        per = h["cost_per_additional"]
+        cells = [t("total_row", la) if g == "total" else group_label(g, la),
+                 f"{c['own_outlay']:,.0f}", f"{c['shapley']:,.0f}",
+                 f"{h['shapley']:+.1f} [{h['shapley_ci_low']:+.1f}, {h['shapley_ci_high']:+.1f}]",
+                 f"{h['leave_one_out']:+.1f}", "" if per != per else f"{per:,.0f}"]
+        rows.append(f"<tr data-testid='attr-{g}'>" + "".join(
+            f"<td>{html.escape(x)}</td>" for x in cells) + "</tr>")
+    return "<table class='parksim-targets'>" + "".join(rows) + "</table>"
+
+
 CSS = """
 .parksim-targets { border-collapse: collapse; font-size: 0.85em; }
 .parksim-targets th, .parksim-targets td { padding: 2px 8px; border-bottom: 1px solid #ddd;
@@ -251,15 +276,61 @@ def Results(r: compute.Result, la: str):
         solara.FigureMatplotlib(figures.clause_figure(r, la), format="png")
 
 
+def _setting_ref():
+    """The setting on screen (its key) and a ref always holding the newest one: a task
+    started for an older setting reads it to know it has been superseded."""
+    key = _key(changes.value)
+    latest = solara.use_ref(key)
+    latest.current = key
+    return key, latest
+
+
+@solara.component
+def AttributionPanel():
+    """What each clause group buys for the setting on screen: 2^groups runs per replication,
+    so computed only when asked (the checkbox), at the server's attribution replications."""
+    ev = evaluator()
+    cfg = config()
+    la = lang.value
+    key, latest = _setting_ref()
+
+    def work() -> None:
+        if not attr_on.value:
+            return
+        try:
+            a = ev.attribution(dict(key), cfg["attr"],
+                               stop=lambda: latest.current != key or not attr_on.value)
+        except compute.Cancelled:
+            return
+        if latest.current == key:
+            attr_shown.set((key, a))
+
+    task = solara.lab.use_task(work, dependencies=[key, attr_on.value], raise_error=False)
+    _testid("attr-toggle", solara.Checkbox(label=tr("attr_toggle", la, R=cfg["attr"]),
+                                           value=attr_on))
+    if not attr_on.value:
+        return
+    if task.error:
+        solara.Error(str(task.exception))
+    shown = attr_shown.value
+    if shown is None or shown[0] != key:
+        solara.Text(tr("attr_computing", la, R=cfg["attr"]))
+        return
+    a = shown[1]
+    solara.v.Html(tag="div", attributes={"data-testid": "attr-status"},
+                  children=[tr("attr_status", la, R=a.replications, C=a.runs // a.replications,
+                               runs=a.runs, s=a.seconds)])
+    solara.HTML(tag="div", unsafe_innerHTML=attribution_html(a, la))
+    solara.Text(tr("attr_note", la), style="font-size: 0.8em; color: #555")
+
+
 @solara.component
 def PolicyPage():
     """Levers on the left; P(target), costs and figures on the right, against the base."""
     ev = evaluator()
     cfg = config()
     la = lang.value
-    key = _key(changes.value)
-    latest = solara.use_ref(key)
-    latest.current = key
+    key, latest = _setting_ref()
 
     def work() -> None:
         def stop() -> bool:
@@ -310,6 +381,7 @@ def PolicyPage():
         solara.Error(str(task.exception))
     if shown is not None:
         Results(shown[1], la)
+    AttributionPanel()
 
 
 # -- the agents page ------------------------------------------------------------------------

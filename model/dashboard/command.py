@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idle-replications", type=int, default=compute.IDLE_R,
                    help=f"replications the answer is refined to when idle (default "
                         f"{compute.IDLE_R})")
+    p.add_argument("--attribution-replications", type=int, default=compute.ATTR_R,
+                   metavar="N", help=f"replications of what each clause group buys, computed on "
+                   f"demand (default {compute.ATTR_R})")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     p.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
     p.add_argument("--save-dir", type=Path, default=Path("results/dashboard/scenarios"),
@@ -89,7 +92,8 @@ def server_command(port: int) -> list[str]:
 def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FAST_R,
           idle_replications: int = compute.IDLE_R, seed: int | None = None, workers: int = 2,
           save_dir: Path = Path("results/dashboard/scenarios"), overwrite: bool = False,
-          log=None, announce=None) -> tuple[subprocess.Popen, str]:
+          log=None, announce=None, attribution_replications: int = compute.ATTR_R
+          ) -> tuple[subprocess.Popen, str]:
     """Check the inputs, start the server, wait until it answers: (process, address).
 
     `announce(scenario_name)` is called once the inputs are known to be good."""
@@ -102,6 +106,7 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
     values.whole("--idle-replications", idle_replications, 1)
     values.seed("--seed", sc.seed if seed is None else seed)
     values.workers("--workers", workers)
+    values.whole("--attribution-replications", attribution_replications, 1)
     # the server keeps a few arms (base, no policy, the setting) of idle_replications each
     resources.check("parksim dashboard", memory=resources.process_memory(workers)
                     + 4 * max(replications, idle_replications) * bytes_per_replication(sc),
@@ -116,6 +121,7 @@ def start(scenario: str | Path, *, port: int = 0, replications: int = compute.FA
     env = {**os.environ, "PARKSIM_DASHBOARD_SCENARIO": str(path),
            "PARKSIM_DASHBOARD_R": str(replications),
            "PARKSIM_DASHBOARD_IDLE_R": str(idle_replications),
+           "PARKSIM_DASHBOARD_ATTR_R": str(attribution_replications),
            "PARKSIM_DASHBOARD_SEED": str(sc.seed if seed is None else seed),
            "PARKSIM_DASHBOARD_WORKERS": str(workers),
            "PARKSIM_DASHBOARD_SAVE_DIR": str(save_dir),
@@ -193,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
     proc, url = start(args.scenario, port=args.port, replications=args.replications,
                       idle_replications=args.idle_replications, seed=args.seed,
                       workers=args.workers, save_dir=args.save_dir, overwrite=args.overwrite,
+                      attribution_replications=args.attribution_replications,
                       announce=lambda name: print(_msg("starting", lang, name=name),
                                                   flush=True))
     old = signal.signal(signal.SIGTERM, _raise_exit)

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from model import attribution
 from model.batch import replication_seeds, roots_from_seeds, run_batch
 from model.calibration.posterior import posterior_params, replication_params
 from model.dashboard import levers as lv
@@ -44,6 +46,8 @@ FAST_R = 200  # replications of the first answer (docs/dashboard.md: ~1-2 s on 2
 IDLE_R = 1000  # replications the answer is refined to while nobody moves a lever
 JOB_RUNS = 100  # runs per pool job: small enough to stop soon when a lever moves
 N_BOOT = 400  # bootstrap resamples for cost per additional HTE
+ATTR_R = 100  # replications of the attribution, computed on demand: 2^groups runs each
+# (the baseline's 64 coalitions: 6,400 runs, ~10 s on 2 quiet cores; docs/dashboard.md)
 MONEY = ("claims", "paid", "committed")
 
 
@@ -120,6 +124,7 @@ class Evaluator:
         self._lock = threading.RLock()
         self._running = threading.Lock()  # one computation at a time: the pool is the limit,
         # and a second session asking for the same runs then finds them cached
+        self._attributions: OrderedDict[tuple, Attribution] = OrderedDict()
 
     @property
     def base_path(self) -> Path:
@@ -236,6 +241,78 @@ class Evaluator:
         cur = self.experiment(settings, R, stop)
         base = self.experiment(self.defaults, R, stop)
         return summarise(cur, base, settings, time.perf_counter() - t0)
+
+
+    # -- what each clause group buys (on demand) ----------------------------------------------
+    def attribution(self, settings: dict[str, Any], R: int, stop=lambda: False) -> Attribution:
+        """The attribution table (model.attribution) of a setting at R replications: every
+        on/off coalition of its paying clause groups on the page's seeds and posterior draws,
+        so at the base scenario it is `parksim run`'s attribution.csv for the same seed."""
+        t0 = time.perf_counter()
+        settings = {**self.defaults, **settings}
+        key = (_frozen(settings), R)
+        with self._lock:
+            if key in self._attributions:
+                return self._attributions[key]
+        spec = self.spec(settings)
+        drawn = self.drawn(settings)
+        draws = posterior_params(self.scenario, R, self.seed) if drawn else {}
+        while not self._running.acquire(timeout=0.05):
+            if stop():
+                raise Cancelled
+        try:
+            att = attribution.attribute(spec, R, self.seed, chunk=R, runner=self._runner(stop),
+                                        draws={k: draws[k] for k in drawn})
+        finally:
+            self._running.release()
+        out = Attribution(attribution.attribution_table(att), att.game.players, R,
+                          att.runs, time.perf_counter() - t0, dict(settings))
+        with self._lock:
+            self._attributions[key] = out
+            while len(self._attributions) > 4:
+                self._attributions.popitem(last=False)
+        return out
+
+    def _runner(self, stop) -> attribution.Runner:
+        """Coalitions' runs as pool jobs of JOB_RUNS, all submitted at once (both cores stay
+        busy); `stop()` asked as jobs finish."""
+        def run(roots: np.ndarray, params: dict, policies, **kw: Any):
+            n = roots.size
+            cuts = [(lo, min(lo + JOB_RUNS, n)) for lo in range(0, n, JOB_RUNS)]
+            jobs: list[Future | tuple] = []
+            for pol in policies:
+                for lo, hi in cuts:
+                    p = {k: (np.asarray(v)[lo:hi] if np.ndim(v) else v) for k, v in params.items()}
+                    job = (roots[lo:hi], 1.0, {**kw, "policy": pol, "params": p})
+                    jobs.append(self.executor.submit(_job, *job) if self.executor else job)
+            done = []
+            try:
+                for job in jobs:
+                    if stop():
+                        raise Cancelled
+                    done.append(job.result() if isinstance(job, Future) else _job(*job))
+            except BaseException:
+                for job in jobs:
+                    if isinstance(job, Future):
+                        job.cancel()
+                raise
+            k = len(cuts)
+            return [(np.concatenate([d["indicators"][:, -1, :] for d in done[c:c + k]]),
+                     np.concatenate([d["paid"] for d in done[c:c + k]]))
+                    for c in range(0, len(done), k)]
+        return run
+
+
+@dataclass
+class Attribution:
+    """What each clause group buys, for one setting (attribution.csv's rows)."""
+
+    table: pd.DataFrame
+    players: tuple[str, ...]
+    replications: int
+    runs: int
+    seconds: float
+    settings: dict[str, Any]
 
 
 # -- the numbers shown ------------------------------------------------------------------------

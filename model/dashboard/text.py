@@ -63,6 +63,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "median": {"en": "median", "zh": "中位数"},
     "budget_line": {"en": "budget line", "zh": "预算额度"},
     "year": {"en": "year", "zh": "年份"},
+    # what each clause group buys
+    "attr_toggle": {"en": "What each clause group buys (Shapley attribution at {R} replications, "
+                          "computed on demand: every on/off combination of the groups)",
+                    "zh": "各类条款的贡献(Shapley归因,{R}次重复,按需计算:各类条款的全部开关组合)"},
+    "attr_computing": {"en": "computing the attribution at {R} replications…",
+                       "zh": "正在计算归因({R}次重复)…"},
+    "attr_status": {"en": "{R} replications × {C} coalitions = {runs} runs · {s:.1f} s",
+                    "zh": "{R}次重复 × {C}种组合 = {runs}次运行 · {s:.1f}秒"},
+    "attr_note": {"en": "A group's Shapley value is what it adds on average over every order in "
+                        "which the groups could be switched on: the values add up to the whole "
+                        "policy's effect, and effects that need two groups are shared equally. "
+                        "Leave-one-out: the policy minus the policy without the group. 万元 per "
+                        "HTE: the group's own outlay / its Shapley value on T1, when that value's "
+                        "95% interval is above 0. Same numbers as attribution.csv of parksim run.",
+                  "zh": "某类条款的Shapley值是在各类条款所有可能的开启顺序下"
+                        "它带来的平均增量:各类之和等于全部政策的效果,"
+                        "需两类条款共同作用的效果由两者均分。逐一剔除:政策减去"
+                        "不含该类条款的政策。每新增一家高企的自身支出 = "
+                        "该类条款自身支出 / 其在T1上的Shapley值,"
+                        "仅当该值的95%区间大于0时给出。"
+                        "与parksim run的attribution.csv一致。"},
     # agents page
     "agents_title": {"en": "One run of the zone, agent by agent", "zh": "园区单次运行:逐个主体"},
     "horizon": {"en": "Last year", "zh": "末年"},

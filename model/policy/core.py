@@ -212,7 +212,7 @@ def compute_ledger(events: Events, policy: Policy) -> Ledger:
                 qty = np.nan_to_num(amount_in[m], nan=1.0) if basis == "count" else 1.0
                 award[m] = policy.value(cid, t.param) * qty
                 once[m] = t.once_per_unit
-                if t.requires and policy.switch(t.requires[0]) != t.requires[1]:
+                if not policy.live(t):
                     reason[m & ok] = R["not_covered"]
             ok = reason == 0
             dup = _repeat_per_unit(unit, year, idx, ok & once)
@@ -221,6 +221,11 @@ def compute_ledger(events: Events, policy: Policy) -> Ledger:
             award = np.where(ok, award * share, 0.0)
         elif c.formula == "rate":
             p = c.params
+            for t in c.triggers:  # rows of a trigger its switches leave out (P4's other side)
+                if not policy.live(t):
+                    reason[(events.event[idx] == policy.events[t.event].code) & ok] = \
+                        R["not_covered"]
+            ok = reason == 0
             amt = np.nan_to_num(amount_in, nan=0.0)
             award, cut, below = rate_award(
                 amt, policy.value(cid, "rate"),

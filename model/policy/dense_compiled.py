@@ -139,32 +139,61 @@ def _fixed(xs, vals, once, seen, onpos, w, cs, recv, add_recv, out, write_out, p
     return total
 
 
+@nb.njit(cache=True, inline="always")
+def _rate_item(xv, r, ci, mn):
+    """One item's award: rate × amount, capped per item, zero below the minimum (the
+    reference's np.where(below, 0, np.minimum(raw, cap)): caps are not NaN, the planner
+    checks, so a select reproduces np.minimum, NaN amounts included)."""
+    raw = r * xv
+    a = ci if raw > ci else raw
+    return 0.0 if xv < mn else a
+
+
 @nb.njit(cache=True)
-def _rate(x, rate, cap_item, min_amount, w, has_cap_unit, cap_unit, cs, recv, add_recv, out,
-          write_out, pend, slot):
-    """rate × amount per item (zero below the minimum, capped per item), summed over the
-    item axis in order, × window share, capped per unit and year. Caps are not NaN (the
-    planner checks), so a select reproduces np.minimum, NaN amounts included."""
-    B, n, K = x.shape
+def _rate_part(x, owner, owned, b, r, ci, mn, row):
+    """Run b's per-unit sums of one event array's item awards into `row`: each unit's own
+    items summed in item order (x.sum(axis=2)), or, when `owned`, each item added to the unit
+    `owner` names (-1: none), in row then item order from 0.0 (np.bincount). Items whose award
+    is 0.0 are skipped in the latter: a running sum from +0.0 is never -0.0, so adding +0.0
+    changes nothing."""
+    n, K = x.shape[1], x.shape[2]
+    if not owned:
+        for k in range(K):
+            for u in range(n):
+                a = _rate_item(x[b, u, k], r, ci, mn)
+                row[u] = a if k == 0 else row[u] + a
+        return
+    for u in range(n):
+        row[u] = 0.0
+    for i in range(n):
+        for k in range(K):
+            o = owner[b, i, k]
+            if o >= 0:
+                a = _rate_item(x[b, i, k], r, ci, mn)
+                if a != 0.0:
+                    row[o] = row[o] + a
+
+
+@nb.njit(cache=True)
+def _rate(x1, o1, own1, x2, o2, own2, two, rate, cap_item, min_amount, w, has_cap_unit,
+          cap_unit, cs, recv, add_recv, out, write_out, pend, slot):
+    """rate × amount per item (zero below the minimum, capped per item), summed per unit over
+    the item axis (or to the unit that owns each item), the second event array's sums added
+    to the first's, × window share, capped per unit and year."""
+    B, n = x1.shape[0], x1.shape[1]
     row = np.empty(n)
+    row2 = np.empty(n)
     total = 0
     for b in range(B):
         r, ci, mn, wb, cu = rate[b], cap_item[b], min_amount[b], w[b], cap_unit[b]
-        for k in range(K - 1):  # all items but the last, summed in order into the row
+        _rate_part(x1, o1, own1, b, r, ci, mn, row)
+        if two:
+            _rate_part(x2, o2, own2, b, r, ci, mn, row2)
             for u in range(n):
-                xv = x[b, u, k]
-                raw = r * xv
-                a = ci if raw > ci else raw
-                a = 0.0 if xv < mn else a
-                row[u] = a if k == 0 else row[u] + a
+                row[u] = row[u] + row2[u]
         nnz = 0
-        for u in range(n):  # the last item, the share and the cap per unit, in one pass
-            xv = x[b, u, K - 1]
-            raw = r * xv
-            a = ci if raw > ci else raw
-            a = 0.0 if xv < mn else a
-            s = a if K == 1 else row[u] + a
-            a = s * wb
+        for u in range(n):
+            a = row[u] * wb
             if has_cap_unit:
                 a = cu if a > cu else a
             row[u] = a
@@ -262,6 +291,7 @@ def due_and_shift(buf, n, cs, recv, add_recv, out, write_out):
 # -- plans --------------------------------------------------------------------------------
 _NO2 = np.empty((0, 0))
 _NO3 = np.empty((0, 0, 0))
+_NOOWN = np.empty((0, 0, 0), np.int32)
 
 
 @dataclass
@@ -316,13 +346,14 @@ def _clause_table(policy: Policy, year: int, on: np.ndarray) -> list[tuple]:
         kind = KIND.get(c.kind, KIND["grant"])
         if c.formula == "fixed":
             trig = [(t.event, _per_run(policy.value(cid, t.param), B), t.once_per_unit)
-                    for t in c.triggers
-                    if not (t.requires and policy.switch(t.requires[0]) != t.requires[1])]
+                    for t in c.triggers if policy.live(t)]
             spec = (trig,)
         elif c.formula == "rate":
             p = c.params
             has_cu = "cap_per_unit_year" in p
-            spec = (c.triggers[0].event, _per_run(policy.value(cid, "rate"), B),
+            parts = [(t.event, policy.events[t.event].view_of, policy.events[t.event].unit_from)
+                     for t in c.triggers if policy.live(t)]
+            spec = (parts, _per_run(policy.value(cid, "rate"), B),
                     _per_run(policy.value(cid, "cap_per_item"), B) if "cap_per_item" in p
                     else np.full(B, np.inf),
                     _per_run(policy.value(cid, "min_amount"), B) if "min_amount" in p
@@ -381,15 +412,30 @@ def plan_awards(policy: Policy, year: int, ev: dict[str, np.ndarray], on: np.nda
             jobs.append(Job(ci, kind, 0, n, _fixed, (
                 xs, np.stack([t[1] for t in trig]), once, seen, onpos, w)))
         elif formula == "rate":
-            x = ev.get(spec[0])
-            if x is None:
+            parts = []
+            for event, view_of, unit_from in spec[0]:
+                x = ev.get(view_of or event)
+                owner = ev.get(unit_from) if view_of else None
+                if x is None or (view_of and owner is None):
+                    continue
+                x = _events(x)
+                if x.ndim == 2:
+                    x = x[:, :, None]
+                if x.ndim != 3 or x.shape[2] > _SUM_SEQUENTIAL_MAX or x.shape[0] != B:
+                    raise Unsupported(f"{cid}: events of shape {x.shape}")
+                if owner is not None:
+                    owner = np.ascontiguousarray(owner)
+                    if owner.shape != x.shape or owner.dtype.kind != "i":
+                        raise Unsupported(f"{cid}: owners of shape {owner.shape}")
+                parts.append((x, _NOOWN if owner is None else owner, owner is not None))
+            if not parts:
                 continue
-            x = _events(x)
-            if x.ndim == 2:
-                x = x[:, :, None]
-            if x.ndim != 3 or x.shape[2] > _SUM_SEQUENTIAL_MAX or x.shape[0] != B:
-                raise Unsupported(f"{cid}: events of shape {x.shape}")
-            jobs.append(Job(ci, kind, 0, x.shape[1], _rate, (x, *spec[1:4], w, *spec[4:])))
+            if len(parts) > 2 or parts[-1][0].shape[1] != parts[0][0].shape[1]:
+                raise Unsupported(f"{cid}: {len(parts)} event arrays")
+            two = len(parts) == 2
+            x2 = parts[1] if two else (_NO3, _NOOWN, False)
+            jobs.append(Job(ci, kind, 0, parts[0][0].shape[1], _rate,
+                            (*parts[0], *x2, two, *spec[1:4], w, *spec[4:])))
         elif formula == "patent_threshold":
             inv = ev.get("patents_invention")
             if inv is None:

@@ -16,7 +16,8 @@ from model import values
 from model.errors import InputError, suggest
 from model.policy.spec import Policy
 
-POLICY_KEYS = ("enabled", "end", "switches", "clauses")
+POLICY_KEYS = ("enabled", "end", "switches", "clauses", "targets")
+RUN_TARGET_SWITCHES = ("t7_count_from",)  # set in the scenario's [run], not here
 CLAUSE_KEYS = ("enabled", "end")
 # Top-level scenario keys that do not change the policy; `parksim awards` reads past them.
 
@@ -82,6 +83,7 @@ def apply_policy_overrides(policy: Policy, table: dict, file: str,
                              + suggest(name, policy.switches), name)
         values[name] = _switch_value(policy, name, v, file, where)
     policy = policy.with_switches(**values)
+    policy = _target_overrides(policy, table.get("targets", {}), file)
 
     clauses = table.get("clauses", {})
     if not isinstance(clauses, dict):
@@ -95,6 +97,29 @@ def apply_policy_overrides(policy: Policy, table: dict, file: str,
                              over)
         policy = _clause_overrides(policy, cid, over, file)
     return policy
+
+
+def _target_overrides(policy: Policy, table: Any, file: str) -> Policy:
+    """[policy.targets]: how T5 and T6 are counted (switches of model/targets.toml)."""
+    from model.targets import load_targets
+
+    if not isinstance(table, dict):
+        raise InputError(file, "policy.targets", "a table of switch = value", table)
+    known = {k: v for k, v in load_targets()["switches"].items()
+             if k not in RUN_TARGET_SWITCHES}
+    values = {}
+    for name, v in table.items():
+        where = f"policy.targets.{name}"
+        if name not in known:
+            hint = " (t7_count_from is set in [run])" if name in RUN_TARGET_SWITCHES else ""
+            raise InputError(file, where, "a switch of model/targets.toml" + hint
+                             + suggest(name, known), name)
+        choices = known[name]["choices"]
+        if not any(type(v) is type(c) and v == c for c in choices):
+            raise InputError(file, where, "one of " + ", ".join(
+                str(c).lower() if isinstance(c, bool) else repr(c) for c in choices), v)
+        values[name] = v
+    return policy.with_targets(**values) if values else policy
 
 
 def _clause_overrides(policy: Policy, cid: str, over: dict, file: str) -> Policy:

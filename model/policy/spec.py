@@ -18,6 +18,9 @@ from model.errors import InputError, suggest
 HERE = Path(__file__).parent
 CLAUSE_KINDS = ("grant", "fund_investment", "grant+fund_investment", "none")
 BENEFICIARIES = ("enterprise", "unit", "institute", "carrier", "talent")
+# who pays a clause's money: the prefecture's budget (the zone's 2020 text, Attachment 2) or the
+# autonomous region's innovation fund (自治区自创区科技创新基金, main text item 21)
+PAYERS = ("prefecture", "region_fund")
 FORMULAS = ("none", "fixed", "rate", "patent_threshold", "schedule")
 
 
@@ -38,7 +41,8 @@ class Trigger:
     event: str
     param: str | None = None
     once_per_unit: bool = False
-    requires: tuple[str, Any] | None = None  # (switch, value) under which the trigger counts
+    # (switch, value) pairs, all of which must hold for the trigger to count
+    requires: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Payment:
     kind: str
     param: str
     split_switch: str | None = None
+    payer: str | None = None  # who pays this instalment (default: the clause's payer)
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,9 @@ class Clause:
     note: str = ""
     enabled: bool = True
     end: dt.date | None = None  # a clause-specific end, earlier than the window's
-    # a switch that overrides first_year_rule for this clause ("all"; anything else follows
-    # first_year_rule): P6c's p6c_first_year
+    payer: str = "prefecture"
+    # a switch that, when "all", lets every event of the window's first year qualify in full
+    # for this clause whatever `first_year_rule` says (P6c: `p6c_first_year`)
     first_year_switch: str | None = None
 
 
@@ -92,6 +98,11 @@ class EventType:
     basis: str  # amount | count | once
     unit: str
     label: dict
+    # the same items seen from another unit: in the engines' dense events this event has no
+    # array of its own; its items are those of `view_of`, each belonging to the unit that the
+    # int array `unit_from` names at the item's position (-1: no unit of the zone)
+    view_of: str | None = None
+    unit_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,10 +115,25 @@ class Policy:
     end: dt.date
     events: dict[str, EventType]
     window_meta: dict = field(default_factory=dict)
+    # how the 2025 targets are counted: switches of model/targets.toml a scenario changed
+    # ([policy.targets]); model.targets reads the others' defaults
+    targets: dict = field(default_factory=dict)
 
     # -- look-ups -------------------------------------------------------------------------
     def switch(self, name: str) -> Any:
         return self.switches[name].value
+
+    def live(self, trigger: Trigger) -> bool:
+        """Whether a trigger counts under the current switches (all its `requires` hold)."""
+        return all(self.switch(s) == v for s, v in trigger.requires)
+
+    def payer(self, clause_id: str, kind: str) -> str:
+        """Who pays a clause's money of one kind (grant, fund_investment)."""
+        c = self.clauses[clause_id]
+        for p in c.schedule:
+            if p.kind == kind and p.payer:
+                return p.payer
+        return c.payer
 
     def value(self, clause_id: str, param: str):
         """A clause parameter's value after switches; float, list, or an array per sample."""
@@ -181,6 +207,9 @@ class Policy:
         return self._with_clause(replace(
             c, enabled=c.enabled if enabled is None else enabled, end=end or c.end))
 
+    def with_targets(self, **values: Any) -> Policy:
+        return replace(self, targets={**self.targets, **values})
+
     def with_window(self, end: dt.date) -> Policy:
         return replace(self, end=end)
 
@@ -236,26 +265,60 @@ def _clause(path: Path, d: dict, switches: dict, events: dict) -> Clause:
                              "an event of events.toml" + suggest(t["event"], events), t["event"])
         if t.get("param") and t["param"] not in params:
             raise InputError(path, f"triggers[{i}].param", "a key of [params]", t["param"])
-        req = t.get("requires")
         triggers.append(Trigger(t["event"], t.get("param"), bool(t.get("once_per_unit", False)),
-                                (req["switch"], req["value"]) if req else None))
-    schedule = tuple(Payment(int(s["offset"]), s["kind"], s["param"], s.get("split_switch"))
-                     for s in d.get("schedule", []))
+                                _requires(path, f"triggers[{i}].requires", t.get("requires"),
+                                          switches)))
+    schedule = []
+    for i, s in enumerate(d.get("schedule", [])):
+        if s.get("payer", "prefecture") not in PAYERS:
+            raise InputError(path, f"schedule[{i}].payer", f"one of {PAYERS}", s["payer"])
+        schedule.append(Payment(int(s["offset"]), s["kind"], s["param"], s.get("split_switch"),
+                                s.get("payer")))
+    for i, s in enumerate(schedule):
+        if any(q.kind == s.kind and (q.payer or d.get("payer", "prefecture"))
+               != (s.payer or d.get("payer", "prefecture")) for q in schedule):
+            raise InputError(path, f"schedule[{i}].payer",
+                             "one payer per kind of money (fiscal tables book by clause and kind)",
+                             s.payer)
+    if d.get("payer", "prefecture") not in PAYERS:
+        raise InputError(path, "payer", f"one of {PAYERS}", d["payer"])
+    fy = d.get("first_year_switch")
+    if fy is not None and (fy not in switches or switches[fy].choices is None
+                           or "all" not in switches[fy].choices):
+        raise InputError(path, "first_year_switch",
+                         "a switch of switches.toml with a choice 'all'", fy)
     for key, valid in (("kind", CLAUSE_KINDS), ("beneficiary", BENEFICIARIES)):
         if need(key) not in valid:
             raise InputError(path, key, f"one of {valid}", d[key])
     formula = need("formula")
     if formula not in FORMULAS:
         raise InputError(path, "formula", f"one of {FORMULAS}", formula)
-    fys = d.get("first_year_switch")
-    if fys is not None and (fys not in switches or "all" not in (switches[fys].choices or ())):
-        raise InputError(path, "first_year_switch", "a switch of switches.toml with the choice "
-                         "'all'", fys)
     return Clause(
         id=need("id"), item=int(need("item")), kind=need("kind"), beneficiary=need("beneficiary"),
         formula=formula, serves_targets=tuple(d.get("serves_targets", ())), label=need("label"),
-        trigger=need("trigger"), quote=need("quote"), triggers=tuple(triggers), schedule=schedule,
-        params=params, note=d.get("note", ""), first_year_switch=fys)
+        trigger=need("trigger"), quote=need("quote"), triggers=tuple(triggers),
+        schedule=tuple(schedule), params=params, note=d.get("note", ""),
+        payer=d.get("payer", "prefecture"), first_year_switch=fy)
+
+
+def _requires(path: Path, where: str, req: Any, switches: dict) -> tuple[tuple[str, Any], ...]:
+    """A trigger's conditions: one {switch, value} table or a list of them (all must hold)."""
+    if req is None:
+        return ()
+    items = req if isinstance(req, list) else [req]
+    out = []
+    for j, r in enumerate(items):
+        at = f"{where}[{j}]" if isinstance(req, list) else where
+        if not isinstance(r, dict) or set(r) != {"switch", "value"}:
+            raise InputError(path, at, "a table {switch = ..., value = ...}", r)
+        sw = switches.get(r["switch"])
+        if sw is None:
+            raise InputError(path, f"{at}.switch", "a switch of switches.toml"
+                             + suggest(str(r["switch"]), switches), r["switch"])
+        if sw.choices is not None and r["value"] not in sw.choices:
+            raise InputError(path, f"{at}.value", f"one of {sw.choices}", r["value"])
+        out.append((r["switch"], r["value"]))
+    return tuple(out)
 
 
 def _sort_key(cid: str) -> tuple[int, str]:
@@ -266,8 +329,15 @@ def _sort_key(cid: str) -> tuple[int, str]:
 @cache
 def _load_default() -> Policy:
     ev = _read_toml(HERE / "events.toml")
-    events = {name: EventType(name, i, e["basis"], e.get("unit", "occurrence"), e["label"])
+    events = {name: EventType(name, i, e["basis"], e.get("unit", "occurrence"), e["label"],
+                              e.get("view_of"), e.get("unit_from"))
               for i, (name, e) in enumerate(ev.items())}
+    for name, e in events.items():
+        if e.view_of is not None and (e.view_of not in events or not e.unit_from
+                                      or events[e.view_of].basis != e.basis):
+            raise InputError(HERE / "events.toml", f"{name}.view_of",
+                             "an event of the same basis, with a `unit_from` array name",
+                             e.view_of)
     sw = _read_toml(HERE / "switches.toml")
     switches = {
         name: Switch(name, s["value"], s["value"], s["label"], s["rationale"], s.get("quote", ""),

@@ -67,6 +67,8 @@ def fiscal_chart(fiscal: pd.DataFrame, path: Path, lang: str = "en",
     """Mean outlay by year, stacked by clause, with the P5–P95 range of the yearly total."""
     lang = figure_lang(lang)
     paid = fiscal[(fiscal["measure"] == "paid") & (fiscal["year"] != "all")]
+    if "payer" in paid:  # totals over every payer (each payer's own total is a row apart)
+        paid = paid[(paid["clause"] != "all") | (paid["payer"] == "all")]
     by = paid[(paid["clause"] != "all") & (paid["kind"] != "all")
               & (paid["statistic"] == "mean")]
     mean = by.groupby(["year", "clause"], sort=False)["value"].sum().unstack(fill_value=0.0)

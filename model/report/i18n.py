@@ -94,6 +94,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_diff": {"en": "additional (policy − none)", "zh": "增量(政策 − 无政策)"},
     "col_ci": {"en": "95% CI", "zh": "95%区间"},
     "col_cost": {"en": "Cost per additional", "zh": "单位增量成本"},
+    "whole_outlay": {"en": "{what}, whole outlay", "zh": "{what},全部支出"},
     "col_estimate": {"en": "万元 each", "zh": "万元/单位"},
     "not_defined": {"en": "not defined (additional outcome's CI includes 0)",
                     "zh": "无定义(增量的置信区间包含0)"},
@@ -102,14 +103,70 @@ STRINGS: dict[str, dict[str, str]] = {
     "hte": {"en": "HTE (T1)", "zh": "高新技术企业(T1)"},
     "platform": {"en": "platform (T5)", "zh": "创新平台(T5)"},
     "patent": {"en": "granted patent (T7)", "zh": "授权专利(T7)"},
+    "hte_own": {"en": "HTE (T1), {clause}'s own outlay only",
+                "zh": "高新技术企业(T1),仅计{clause}自身支出"},
+    # what each clause group buys (attribution.csv)
+    "h_attr": {"en": "What each clause group buys", "zh": "各类条款的贡献"},
+    "attr_lead": {
+        "en": "Where the policy's effect comes from, on {n} replications ({of}): the {G} clause "
+              "groups that pay in this scenario were switched on and off in all {M} "
+              "combinations, each on the same random numbers as the runs above. A group's "
+              "Shapley value is what it adds on average over every order in which the groups "
+              "could be brought in, so the groups' values add up exactly to the policy's total "
+              "effect (the last row); an effect that needs two groups together (a firm "
+              "certified for P6c that later claims P7) is shared equally between them. "
+              "Leave-one-out, the policy with the group minus the policy without it, stands "
+              "beside it and need not add up.",
+        "zh": "政策效果来自哪些条款(基于{n}次重复,{of}):将本情景中有支出的{G}类条款在全部{M}种"
+              "开关组合下分别运行,且与上文各次运行使用相同的随机数。某类条款的Shapley值是在各类条款"
+              "所有可能的引入顺序下它带来的平均增量,因此各类条款的值之和恰好等于政策的总效果(最后"
+              "一行);需要两类条款共同作用才产生的效果(如企业因第6条认定高企后又申领第7条奖励)由"
+              "两者均分。旁列的“逐一剔除”为含该类条款与不含该类条款的政策之差,其合计不必等于总效果。"},
+    "attr_off": {"en": "What each clause group buys was not computed for this run "
+                       "(`--attribution-replications 0`).",
+                 "zh": "本次运行未计算各类条款的贡献(`--attribution-replications 0`)。"},
+    "attr_all": {"en": "the same replications as above", "zh": "与上文相同的重复"},
+    "attr_first": {"en": "the first {n} of the {R} above", "zh": "上文{R}次重复中的前{n}次"},
+    "total_row": {"en": "Whole policy (policy − none)", "zh": "全部政策(政策 − 无政策)"},
+    "col_group": {"en": "Clause group", "zh": "条款类别"},
+    "col_own": {"en": "own outlay", "zh": "自身支出"},
+    "col_cost_shapley": {"en": "outlay (Shapley)", "zh": "支出(Shapley)"},
+    "col_hte_shapley": {"en": "additional HTEs (Shapley) [95% CI]",
+                        "zh": "新增高企(Shapley)[95%区间]"},
+    "col_hte_loo": {"en": "HTEs, leave-one-out", "zh": "高企,逐一剔除"},
+    "col_per_hte_own": {"en": "万元 of own outlay per additional HTE",
+                        "zh": "每新增一家高企的自身支出(万元)"},
+    "col_t5_shapley": {"en": "platforms T5 (Shapley)", "zh": "平台T5(Shapley)"},
+    "col_t7_shapley": {"en": "patents T7 (Shapley)", "zh": "专利T7(Shapley)"},
+    "attr_notes": {
+        "en": "Own outlay: what the group's clauses paid, mean 万元 over replications with the "
+              "policy on. Outlay (Shapley): the group's share of the total outlay, which differs "
+              "from its own outlay when the group changes what other clauses pay. 万元 of own "
+              "outlay per additional HTE = own outlay / the group's Shapley value on T1, given "
+              "only when that value's 95% interval lies above 0. Every target and the outlay, "
+              "with intervals: attribution.csv.",
+        "zh": "自身支出:实施政策时该类条款支付的金额,跨重复的均值(万元)。支出(Shapley):该类条款"
+              "在总支出中所占的份额;若该类条款改变了其他条款的支付额,则与其自身支出不同。每新增一家"
+              "高企的自身支出 = 自身支出 / 该类条款在T1上的Shapley值,仅当该值的95%区间全部大于0时"
+              "给出。九项目标和支出的完整结果(含区间)见attribution.csv。"},
+    "attr_dummies": {
+        "en": "Not switched, since no clause of theirs pays in this scenario (they change no run "
+              "and their values are 0): {groups}.",
+        "zh": "以下类别未参与开关组合:本情景中其条款均无支出(不改变任何运行,其值为0):{groups}。"},
+    "attr_check_bad": {
+        "en": "WARNING: the attribution's runs with every group on (or off) differ from this "
+              "run's policy (or no-policy) runs: its totals do not match the tables above.",
+        "zh": "警告:归因计算中全部条款开启(或关闭)的运行与本次的政策(或无政策)运行不一致,"
+              "其合计与上文各表不符。"},
     "h_figs": {"en": "Figures", "zh": "图表"},
     "h_files": {"en": "Files", "zh": "文件"},
     "files": {"en": "Tables (tidy CSV, read with pandas): targets.csv, fiscal.csv, indicators.csv, "
-                    "additionality.csv, ledger_sample.csv; run.json records seed, scenario, "
-                    "commit and versions. docs/outputs.md describes every column.",
+                    "additionality.csv, ledger_sample.csv, attribution.csv (unless switched "
+                    "off); run.json records seed, scenario, commit and versions. "
+                    "docs/outputs.md describes every column.",
               "zh": "数据表(长格式CSV,可直接用pandas读取):targets.csv、fiscal.csv、indicators.csv、"
-                    "additionality.csv、ledger_sample.csv;run.json记录种子、情景、代码版本和软件版本。"
-                    "各列含义见docs/outputs.md。"},
+                    "additionality.csv、ledger_sample.csv、attribution.csv(未关闭时);run.json"
+                    "记录种子、情景、代码版本和软件版本。各列含义见docs/outputs.md。"},
     "check_ok": {"en": "Check: the row-wise award ledger of {n} replications (ParkModel) adds up "
                        "to the engine's money to {d:.1e} 万元.",
                  "zh": "核对:{n}次重复的逐行奖补台账(ParkModel)与引擎的金额"

@@ -16,7 +16,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from model import outputs, resources, values
+from model import attribution, outputs, resources, values
 from model.errors import InputError
 from model.experiments import Experiment, bytes_per_replication, monte_carlo, n_runs, summarise
 from model.report import figures, summary
@@ -24,7 +24,7 @@ from model.run_record import engine_digest, file_digest, local_record, manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("targets.csv", "fiscal.csv", "indicators.csv", "additionality.csv",
-         "ledger_sample.csv", "run.json", "summary.md", *summary.FIGURES)
+         "ledger_sample.csv", "attribution.csv", "run.json", "summary.md", *summary.FIGURES)
 
 
 def cli_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser, lang: bool = True) -> argparse.Arg
     p.add_argument("--workers", type=int, default=1,
                    help="processes for the batch engine (same numbers for any count)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--attribution-replications", type=int, default=None, metavar="N",
+                   help="what each clause group buys (attribution.csv) on the run's first N "
+                   "replications, 2^groups runs each (default: all; 0: off)")
     return p
 
 
@@ -81,7 +84,8 @@ def load(arg: str | Path):
 
 def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int | None = None,
         engine: str = "batch", out: Path | None = None, budget_line: float | None = None,
-        lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True) -> Path:
+        lang: str = "en", chunk: int = 500, workers: int = 1, progress: bool = True,
+        attribution_replications: int | None = None) -> Path:
     """Run the experiment and write every output into `out`; returns the folder.
 
     Every value and the output folder are checked, and the job's size estimated, before the
@@ -94,9 +98,13 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
         budget_line = values.option_amount("--budget-line", budget_line, "万元 per year")
     chunk = values.whole("--chunk", chunk, 1)
     workers = values.workers("--workers", workers)
+    n_att = R if attribution_replications is None else min(
+        values.whole("--attribution-replications", attribution_replications, 0), R)
     resources.check("parksim run", memory=resources.process_memory(workers)
                     + R * bytes_per_replication(sc),
-                    seconds=n_runs(sc, R) * resources.SECONDS_PER_RUN[engine],
+                    seconds=n_runs(sc, R) * resources.SECONDS_PER_RUN[engine]
+                    + (attribution.n_runs(sc, n_att) * resources.SECONDS_PER_RUN["batch"]
+                       if n_att else 0.0),
                     workers=workers if engine == "batch" else 1,
                     advice="use fewer replications (--replications)"
                     + (", fewer --workers" if workers > 1 else ""))
@@ -104,12 +112,12 @@ def run(scenario_arg: str | Path, *, replications: int | None = None, seed: int 
                                    "run", writes=FILES, explicit=out is not None,
                                    inputs=[*sc.chain, sc.posterior])
     with place:  # on any failure, Ctrl-C or SIGTERM (model.cli) the staged files go
-        _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress)
+        _run(sc, R, S, engine, place, budget_line, lang, chunk, workers, progress, n_att)
     return place.path
 
 
 def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk, workers,
-         progress) -> None:
+         progress, attribution_replications: int) -> None:
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -123,16 +131,20 @@ def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk
     finally:
         if bar:
             bar.close()
+    att = attribution.for_run(exp, attribution_replications, chunk=chunk, workers=workers,
+                              progress=progress)
     wall = time.perf_counter() - t0
-    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang)
+    record = _write(exp, sc, place.staging, budget_line=budget_line, lang=lang, att=att)
     place.commit(record, local_record({
         "wall_time_s": round(wall, 3), "chunk": chunk, "workers": workers,
         "scenario_path": str(sc.path) if sc.path else None}))
 
 
-def _write(exp: Experiment, sc, d: Path, *, budget_line, lang) -> dict:
+def _write(exp: Experiment, sc, d: Path, *, budget_line, lang, att=None) -> dict:
     """Every table, figure and summary.md into `d`; returns run.json's content."""
     tables = summarise(exp, budget_line)
+    if att is not None:
+        tables["attribution"] = attribution.attribution_table(att)
     for name, df in tables.items():
         outputs.write_csv(df, d / f"{name}.csv", float_format="%.10g")
     pol = exp.spec.policy
@@ -151,7 +163,7 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang) -> dict:
             "horizon": exp.spec.horizon, "start": exp.years[0],
             "shared_counterfactual": exp.shared_counterfactual, "budget_line": budget_line,
             "ledger_check": exp.ledger_check, "clause_labels": clause_labels,
-            "figures_lang": fig_lang}
+            "figures_lang": fig_lang, "attribution": attribution.record(att)}
     (d / "summary.md").write_text(summary.render(tables, info, lang), encoding="utf-8")
     scenario = {"name": sc.name, "digest": sc.digest(), "contents": sc.raw}
     if sc.posterior is not None:
@@ -163,7 +175,8 @@ def _write(exp: Experiment, sc, d: Path, *, budget_line, lang) -> dict:
         counterfactual="shared (no clause on)" if exp.shared_counterfactual else
         "paired, same roots, every award off",
         ledger_check={k: (bool(v) if k == "agree" else v) for k, v in
-                      exp.ledger_check.items()})
+                      exp.ledger_check.items()},
+        attribution=attribution.record(att))
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -171,7 +184,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     out = run(args.scenario, replications=args.replications, seed=args.seed,
               engine=args.engine, out=args.out, budget_line=args.budget_line,
               lang=getattr(args, "lang", "en"),
-              chunk=args.chunk, workers=args.workers, progress=not args.quiet)
+              chunk=args.chunk, workers=args.workers, progress=not args.quiet,
+              attribution_replications=args.attribution_replications)
     print(out)
     return 0
 

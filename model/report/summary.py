@@ -10,10 +10,12 @@ import math
 
 import pandas as pd
 
+from model.policy.groups import group_label
 from model.report.i18n import t
 from model.targets import TARGET_IDS, load_targets
 
 FIGURES = ("fan_chart.png", "fiscal_exposure.png", "targets.png")
+OWN_CLAUSE = "P6c"  # the clause whose own money per additional HTE stands beside the whole outlay
 
 
 def pct(p: float) -> str:
@@ -45,12 +47,55 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def _own_money_row(paid: pd.DataFrame, add_t1: pd.Series, clause: str, L: str) -> list:
+    """A clause's own mean outlay per additional HTE (fiscal.csv's mean over additionality.csv's
+    additional HTEs), beside the whole-outlay figure: [] when the clause pays nothing here."""
+    own = paid[(paid["clause"] == clause) & (paid["kind"] != "all") & (paid["year"] == "all")
+               & (paid["statistic"] == "mean")]["value"]
+    if own.empty or not own.sum() > 0:
+        return []
+    label = t("hte_own", L, clause=clause)
+    if not add_t1["ci_low"] > 0:  # the rule of the whole-outlay figure
+        return [[label, t("not_defined", L), ""]]
+    return [[label, money(own.sum() / add_t1["estimate"]), ""]]
+
+
+def _attribution(att: pd.DataFrame, rec: dict, R: int, L: str) -> list[str]:
+    """The section on what each clause group buys (attribution.csv)."""
+    n = int(att["replications"].iloc[0])
+    shown = {m: att[att["measure"] == m].set_index("group") for m in ("T1", "T5", "T7", "cost")}
+    players = rec.get("players") or []
+    out = [f"## {t('h_attr', L)}", "",
+           t("attr_lead", L, n=n, of=t("attr_all", L) if n == R else t("attr_first", L, n=n, R=R),
+             G=len(players), M=rec.get("coalitions", 1 << len(players))), ""]
+    rows = []
+    for g in shown["T1"].index:
+        h, c = shown["T1"].loc[g], shown["cost"].loc[g]
+        name = t("total_row", L) if g == "total" else group_label(g, L)
+        per = h["cost_per_additional"]
+        rows.append([name, money(c["own_outlay"]), money(c["shapley"]),
+                     f"{_num(h['shapley'])} {_ci(h['shapley_ci_low'], h['shapley_ci_high'])}",
+                     _num(h["leave_one_out"]), "" if math.isnan(per) else money(per),
+                     _num(shown["T5"].loc[g, "shapley"]), _num(shown["T7"].loc[g, "shapley"])])
+    out += [_table([t("col_group", L), t("col_own", L), t("col_cost_shapley", L),
+                    t("col_hte_shapley", L), t("col_hte_loo", L), t("col_per_hte_own", L),
+                    t("col_t5_shapley", L), t("col_t7_shapley", L)], rows), "",
+            t("attr_notes", L), ""]
+    dummies = [group_label(g, L) for g in shown["T1"].index
+               if g != "total" and g not in players]
+    if dummies:
+        out += [t("attr_dummies", L, groups=", ".join(dummies)), ""]
+    return out
+
+
 def render(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> str:
     """The markdown page. `info` holds name, purpose, replications, seed, engine, digest,
     horizon, start, shared_counterfactual, budget_line, ledger_check, clause_labels,
     figures_lang."""
     L = lang
     tg, fi, ind, add = (tables[k] for k in ("targets", "fiscal", "indicators", "additionality"))
+    if "payer" in fi:  # totals: every payer's money (each payer's own total is a row apart)
+        fi = fi[(fi["clause"] != "all") | (fi["payer"] == "all")]
     meta = load_targets()
     h, lo_y, R = info["horizon"], info["start"], info["replications"]
     lines = [f"# {t('sum_title', L, name=info['name'])}", ""]
@@ -169,13 +214,20 @@ def render(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> str
         if tid not in cost.index:
             continue
         r = cost.loc[tid]
+        what = t("whole_outlay", L, what=t(key, L))
         if r["status"] == "ok":
-            rows.append([t(key, L), money(r["estimate"]),
+            rows.append([what, money(r["estimate"]),
                          f"[{money(r['ci_low'])}, {money(r['ci_high'])}]"])
         else:
             why = "not_defined_neg" if "lowers" in r["status"] else "not_defined"
-            rows.append([t(key, L), t(why, L), ""])
+            rows.append([what, t(why, L), ""])
+        if tid == "T1":
+            rows += _own_money_row(paid, dif.loc["T1"], OWN_CLAUSE, L)
     lines += [_table([t("col_cost", L), t("col_estimate", L), t("col_ci", L)], rows), ""]
+    if "attribution" in tables:
+        lines += _attribution(tables["attribution"], info.get("attribution") or {}, R, L)
+    elif (info.get("attribution") or {}).get("replications") == 0:
+        lines += [t("attr_off", L), ""]
 
     # -- figures, files, checks ----------------------------------------------------------------
     lines += [f"## {t('h_figs', L)}", ""]
@@ -183,6 +235,9 @@ def render(tables: dict[str, pd.DataFrame], info: dict, lang: str = "en") -> str
         lines += [t("no_cjk", L), ""]
     lines += [f"![{f}]({f})" for f in FIGURES] + [""]
     lines += [f"## {t('h_files', L)}", "", t("files", L), ""]
+    achk = (info.get("attribution") or {}).get("check") or {}
+    if achk and not achk.get("agree"):
+        lines += [t("attr_check_bad", L), ""]
     chk = info.get("ledger_check") or {}
     if chk:
         d = float(chk["max_abs_difference_wan_yuan"])

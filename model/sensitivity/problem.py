@@ -21,6 +21,7 @@ from SALib import ProblemSpec
 from model import mathfn as mf
 from model.errors import InputError, suggest
 from model.params import load_registry
+from model.policy.groups import clause_group, group_items
 from model.policy.spec import Policy
 from model.targets import TARGET_IDS
 
@@ -32,17 +33,10 @@ KEYWORDS = ("uncertainties", "levers")
 # SALib's names for the registry's distributions; see `_salib_bounds` for the parameters.
 SALIB_DIST = {"uniform": "unif", "triang": "triang", "norm": "truncnorm", "lognorm": "lognorm"}
 
-# Cost groups for budget planners: clauses by the A2 item they implement. A clause a scenario
-# adds (item outside this table, e.g. vouchers) counts as "other".
-CLAUSE_GROUPS: dict[str, tuple[int, ...]] = {
-    "talent": (1, 2),
-    "breakthroughs": (3,),
-    "tech_transfer": (4, 5),
-    "firm_awards": (6,),
-    "rd_and_ip": (7, 8),
-    "platforms": (9, 10, 11),
-    "carriers": (12, 13),
-}
+# Cost groups for budget planners: clauses by the A2 item they implement, from the policy data
+# (model/policy/groups.toml); a clause a scenario adds (item outside them, e.g. vouchers) counts
+# as "other".
+CLAUSE_GROUPS: dict[str, tuple[int, ...]] = group_items()
 
 
 @dataclass(frozen=True)
@@ -147,11 +141,6 @@ def select_factors(tokens: Sequence[str] | None, policy: Policy, params: dict | 
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def clause_group(policy: Policy, cid: str) -> str:
-    item = policy.clauses[cid].item
-    return next((g for g, items in CLAUSE_GROUPS.items() if item in items), "other")
-
-
 def output_names(policy: Policy) -> list[str]:
     """Every output a study analyses, in a fixed order (costs first, then the targets)."""
     groups = sorted({clause_group(policy, c) for c, cl in policy.clauses.items()

@@ -1,5 +1,5 @@
-"""Benchmark: the Sobol' study of cost and the nine targets over 26 factors, at the precision of
-the N = 1024, R = 64 design, run whole and timed on this machine.
+"""Benchmark: the Sobol' study of cost and the nine targets over FACTORS (37 factors since
+issue 16), at the precision of the N = 1024, R = 64 design, run whole and timed here.
 
 What it does, in one process, with W worker processes (the code `parksim sensitivity` runs):
 

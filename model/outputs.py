@@ -55,7 +55,7 @@ SHIPPED = ("results/baseline", "results/calibration", "results/sensitivity",
            "results/dashboard", "calibration")
 KINDS = ("run", "compare", "sensitivity", "posterior", "validation")
 # What a command keeps in its folder besides the results its manifest lists (never foreign).
-STORE = {"sensitivity": ("chunks", "study.json", "failures.csv", ".results-*")}
+STORE = {"sensitivity": ("chunks", "study.json", "failures.csv", "pilot", ".results-*")}
 # Manifests written before run.json carried a kind: (file, keys it always had) per kind.
 LEGACY = {
     "run": (MANIFEST, ("root_seed", "replications", "engine", "scenario")),

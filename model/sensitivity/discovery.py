@@ -1,11 +1,16 @@
 """Scenario discovery: where in factor space is a target likely met? PRIM boxes.
 
-For each target, a design point counts as a success when its P(met), estimated from its R
-replications, is at least LIKELY (0.8). EMA Workbench 3.0's PRIM (`ema_workbench.analysis.
-prim`) peels the factor space toward the successes; of the boxes on its peeling trajectory
-the one kept is the widest (highest coverage) whose density is at least LIKELY, i.e. a box in
-which at least 80% of the sampled points meet the target with P >= 0.8. The box is then said
-in plain words from its restricted dimensions.
+Each design point's P(met) is estimated by the share of its R replications that meet the
+target. EMA Workbench 3.0's regression PRIM (`ema_workbench.analysis.prim.RegressionPrim`)
+peels the factor space toward high P(met). A box is said to be one where the target is
+*likely met* when the average P(met) over the box, estimated from the points inside it, has
+a 95% lower bound of at least LIKELY (0.8): the threshold is applied to an estimate with its
+interval, not point by point (with R = 8, "P >= 0.8" at a point means 7 of 8 replications,
+which a point whose true P(met) is 0.8 passes half the time). The interval treats the base
+points as independent draws (each has its own seeds; the rows of one Sobol' base point are
+pooled as one cluster). Of the boxes on the peeling trajectory the one kept is the largest
+(highest mass) that qualifies; it is then said in plain words from its restricted dimensions.
+The box is chosen by looking at the same data, so its lower bound is somewhat optimistic.
 """
 
 from __future__ import annotations
@@ -16,61 +21,81 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.sensitivity.design import Design
 from model.sensitivity.text import fmt_num, t
 
 LIKELY = 0.8
-MIN_SUCCESSES = 5
+Z95 = 1.959963984540054
 MAX_LIMITS = 4  # limits named in the sentence; the CSV keeps all of them
 
 
 @dataclass
 class Box:
     output: str
-    status: str  # "box" | "always" | "mostly" | "rarely" | "no box" | "unavailable"
-    successes: int
-    points: int
-    coverage: float = np.nan
-    density: float = np.nan
-    mass: float = np.nan
+    status: str  # "box" | "everywhere" | "no box" | "unavailable"
+    points: int  # design points inside the box
+    mass: float = np.nan  # share of the design's points inside
+    mean: float = np.nan  # mean P(met) in the box
+    lower: float = np.nan  # its 95% interval
+    upper: float = np.nan
+    coverage: float = np.nan  # share of the design's expected successes inside the box
     limits: list | None = None  # (factor, lower or None, upper or None, share of range kept)
 
 
-def find_boxes(X: np.ndarray, names: list[str], mean: np.ndarray, outputs, targets
+def box_mean(p: np.ndarray, inside: np.ndarray, cluster: np.ndarray) -> tuple[float, ...]:
+    """Mean of p over the rows inside, with a 95% interval over independent clusters."""
+    s = np.bincount(cluster, p * inside)
+    c = np.bincount(cluster, inside.astype(float))
+    keep = c > 0
+    s, c = s[keep], c[keep]
+    m = s.sum() / c.sum()
+    n = s.size
+    if n < 2:
+        return float(m), np.nan, np.nan
+    se = np.sqrt(n / (n - 1) * np.sum(np.square(s - m * c))) / c.sum()
+    return float(m), float(m - Z95 * se), float(m + Z95 * se)
+
+
+def find_boxes(design: Design, names: list[str], Y: np.ndarray, outputs, targets
                ) -> list[Box]:
-    """One PRIM box per target output (names such as "P_T1")."""
+    """One PRIM box per target output (names such as "P_T1"); Y (rows, R, O) every run."""
+    if not targets:  # (ema_workbench takes seconds to import)
+        return []
+    X = design.X
+    cluster = np.arange(X.shape[0]) // design.step
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from ema_workbench.analysis import prim
+            from ema_workbench.analysis.scenario_discovery_util import _in_box
     except ImportError:
-        return [Box(o, "unavailable", 0, X.shape[0]) for o in targets]
+        return [Box(o, "unavailable", X.shape[0]) for o in targets]
     x = pd.DataFrame(X, columns=names)
     lo0, hi0 = X.min(axis=0), X.max(axis=0)
     out = []
     for name in targets:
-        y = mean[:, list(outputs).index(name)] >= LIKELY
-        k, n = int(y.sum()), y.size
-        if k == n:
-            out.append(Box(name, "always", k, n))
+        p = Y[:, :, list(outputs).index(name)].mean(axis=1)
+        everything = np.ones(p.size, bool)
+        m, lo, hi = box_mean(p, everything, cluster)
+        if lo >= LIKELY:
+            out.append(Box(name, "everywhere", p.size, 1.0, m, lo, hi, 1.0, []))
             continue
-        if k < MIN_SUCCESSES:
-            out.append(Box(name, "rarely", k, n))
+        best = None
+        if np.ptp(p) > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                box = prim.RegressionPrim(x, p).find_box()
+            for lim in (box.box_lims if box is not None else []):
+                inside = np.asarray(_in_box(x, lim), bool)
+                if inside.sum() < 2:
+                    continue
+                bm, bl, bh = box_mean(p, inside, cluster)
+                if bl >= LIKELY and (best is None or inside.sum() > best[0].sum()):
+                    best = (inside, lim, bm, bl, bh)
+        if best is None:
+            out.append(Box(name, "no box", 0, mean=m, lower=lo, upper=hi))
             continue
-        if k >= LIKELY * n:  # the whole design is already such a box
-            out.append(Box(name, "mostly", k, n, 1.0, k / n, 1.0, []))
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            p = prim.Prim(x, y)
-            box = p.find_box()
-        traj = None if box is None else box.peeling_trajectory
-        ok = None if traj is None else traj[traj["density"] >= LIKELY]
-        if ok is None or ok.empty:
-            out.append(Box(name, "no box", k, n))
-            continue
-        i = int(ok["coverage"].idxmax())
-        box.select(i)
-        lim = box.box_lim
+        inside, lim, bm, bl, bh = best
         limits = []
         for j, f in enumerate(names):
             a, b = float(lim[f].iloc[0]), float(lim[f].iloc[1])
@@ -78,10 +103,11 @@ def find_boxes(X: np.ndarray, names: list[str], mean: np.ndarray, outputs, targe
             raised, lowered = a > lo0[j] + 1e-12 * width, b < hi0[j] - 1e-12 * width
             if raised or lowered:
                 limits.append((f, a if raised else None, b if lowered else None,
-                               (b - a) / width if width > 0 else 1.0))
+                               (min(b, hi0[j]) - max(a, lo0[j])) / width if width > 0 else 1.0))
         limits.sort(key=lambda r: r[3])
-        out.append(Box(name, "box", k, n, float(traj.loc[i, "coverage"]),
-                       float(traj.loc[i, "density"]), float(traj.loc[i, "mass"]), limits))
+        cov = float(p[inside].sum() / p.sum()) if p.sum() > 0 else np.nan
+        out.append(Box(name, "box", int(inside.sum()), float(inside.mean()), bm, bl, bh, cov,
+                       limits))
     return out
 
 
@@ -93,16 +119,13 @@ def describe(box: Box, lang: str = "en") -> str:
 
 def _describe(box: Box, lang: str) -> str:
     target = box.output.removeprefix("P_").replace("all", t("all_nine", lang))
+    ci = dict(mean=f"{box.mean:.2f}", lo=f"{box.lower:.2f}", hi=f"{box.upper:.2f}")
     if box.status == "unavailable":
         return t("disc_unavailable", lang, target=target)
-    if box.status == "always":
-        return t("disc_always", lang, target=target)
-    if box.status == "mostly":
-        return t("disc_mostly", lang, target=target, share=f"{box.density:.0%}")
-    if box.status == "rarely":
-        return t("disc_rarely", lang, target=target, k=box.successes, n=box.points)
+    if box.status == "everywhere":
+        return t("disc_everywhere", lang, target=target, **ci)
     if box.status == "no box" or not box.limits:
-        return t("disc_nobox", lang, target=target, k=box.successes, n=box.points)
+        return t("disc_nobox", lang, target=target, **ci)
     parts = []
     for f, a, b, _ in box.limits[:MAX_LIMITS]:
         if a is not None and b is not None:
@@ -114,17 +137,17 @@ def _describe(box: Box, lang: str) -> str:
     more = len(box.limits) - MAX_LIMITS
     return t("disc_box", lang, target=target, cond=t("and", lang).join(parts),
              more=t("disc_more", lang, n=more) if more > 0 else "",
-             density=f"{box.density:.0%}", coverage=f"{box.coverage:.0%}",
-             mass=f"{box.mass:.0%}")
+             coverage=f"{box.coverage:.0%}", mass=f"{box.mass:.0%}", **ci)
 
 
 def boxes_table(boxes: list[Box]) -> pd.DataFrame:
     rows = []
     for b in boxes:
-        base = (b.output, b.status, b.successes, b.points, b.coverage, b.density, b.mass)
+        base = (b.output, b.status, b.points, b.mass, b.mean, b.lower, b.upper, b.coverage)
         if not b.limits:
             rows.append((*base, "", np.nan, np.nan))
         for f, lo, hi, _ in b.limits or []:
             rows.append((*base, f, np.nan if lo is None else lo, np.nan if hi is None else hi))
-    return pd.DataFrame(rows, columns=["output", "status", "successes", "points", "coverage",
-                                       "density", "mass", "factor", "lower", "upper"])
+    return pd.DataFrame(rows, columns=["output", "status", "points", "mass", "mean_p",
+                                       "mean_p_lower", "mean_p_upper", "coverage", "factor",
+                                       "lower", "upper"])

@@ -1,13 +1,15 @@
 """Run a design in chunks on the batch engine; save each chunk at once; resume; retry.
 
 A chunk is a contiguous range of base indices (see design.py), evaluated as one batch of
-B = rows × R runs: row k, replication r uses root r of the common seeds
-`roots_from_seeds(replication_seeds(seed, R))`, the same R roots for every row, so rows
-differ only by their factor values. A chunk's numbers therefore depend only on its rows and
-the seeds, never on the backend, the worker count or which chunks ran before: a killed study
+B = rows × R runs: every row of base index j runs replication r on the root s(j, r) =
+`design.base_roots(seed, j, j + 1, R)[0, r]` (its own seeds, shared by the rows built from
+it). A chunk's numbers therefore depend only on its rows, its base indices and the study
+seed, never on the backend, the worker count or which chunks ran before: a killed study
 resumes from the chunk files in DIR/chunks/ and ends with the numbers an uninterrupted one
-gives. Backends: in-process (1 worker), local processes (spawn), a Dask cluster
-(`scheduler`) or a Dask LocalCluster (`dask_local`).
+gives. Chunks keep every replication's output (rows, R, outputs): the estimators that remove
+replication noise need them. Backends: in-process (1 worker), local processes (spawn), a
+Dask cluster (`scheduler`) or a Dask LocalCluster (`dask_local`). At most a few chunks are in
+flight at a time, and each is saved as it finishes, so a kill loses at most those.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import tempfile
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import InputError
-from model.sensitivity.design import Design
+from model.sensitivity.design import Design, base_roots
 from model.sensitivity.problem import Factor, clause_group, clip_to_bounds
 from model.targets import TARGET_IDS, met
 
@@ -49,19 +52,16 @@ class EvalContext:
 
     factors: tuple[Factor, ...]
     outputs: tuple[str, ...]
-    roots: np.ndarray  # (R,) common seeds
+    seed: int  # the study seed: base index j, replication r runs on root s(j, r)
+    R: int  # replications per base point
     policy: Any = None
     params: dict = field(default_factory=dict)
     start: int = 2020
     horizon: int = 2025
     t7_count_from: str = "policy_start"
     budget: Any = None
-    evaluator: Callable | None = None  # (ctx, X) -> (rows, R, O); None: the model
+    evaluator: Callable | None = None  # (ctx, X, roots) -> (rows, R, O); None: the model
     options: dict = field(default_factory=dict)
-
-    @property
-    def R(self) -> int:
-        return int(self.roots.size)
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,10 @@ class ChunkTask:
 
 @dataclass
 class StudyData:
-    """The evaluated design: per-row mean and variance over the R replications."""
+    """The evaluated design: every run's outputs, by row and replication."""
 
     design: Design
-    mean: np.ndarray  # (rows, O)
-    var: np.ndarray  # (rows, O), ddof=1 (0 when R == 1)
-    bsum: np.ndarray  # (N, R, O): per base index and replication, the sum over its rows
+    Y: np.ndarray  # (rows, R, O)
     R: int
     outputs: tuple[str, ...]
     runs_new: int = 0
@@ -90,6 +88,15 @@ class StudyData:
     seconds: float = 0.0  # wall time of the new chunks
     worker_seconds: float = 0.0  # time the workers spent on every chunk used, old and new
     failures: list[dict] = field(default_factory=list)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """(rows, O) mean over the replications."""
+        return self.Y.mean(axis=1)
+
+    @property
+    def runs(self) -> int:
+        return self.design.rows * self.R
 
 
 # -- the model as an evaluator -------------------------------------------------------------------
@@ -118,8 +125,8 @@ def model_outputs(res, policy, outputs: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def model_evaluator(ctx: EvalContext, X: np.ndarray) -> np.ndarray:
-    """(rows, R, O) model outputs: run b = row b // R on root b % R.
+def model_evaluator(ctx: EvalContext, X: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """(rows, R, O) model outputs: run b = row b // R, replication b % R, on roots.ravel()[b].
 
     Policy levers travel as (b, 1) arrays in the policy (the award core broadcasts them);
     since run_batch slices `params` but not the policy into its inner chunks, this calls it
@@ -130,7 +137,7 @@ def model_evaluator(ctx: EvalContext, X: np.ndarray) -> np.ndarray:
     X = clip_to_bounds(ctx.factors, X)
     n, R = X.shape[0], ctx.R
     B = n * R
-    roots = np.tile(ctx.roots, n)
+    roots = np.ascontiguousarray(roots, np.uint64).ravel()
     params = dict(ctx.params)
     levers = []
     for j, f in enumerate(ctx.factors):
@@ -155,11 +162,17 @@ def model_evaluator(ctx: EvalContext, X: np.ndarray) -> np.ndarray:
     return out.reshape(n, R, len(ctx.outputs))
 
 
+def chunk_roots(ctx: EvalContext, lo: int, hi: int, rows: int) -> np.ndarray:
+    """(rows, R) roots of a chunk's rows: every row of base index j on s(j, ·)."""
+    return np.repeat(base_roots(ctx.seed, lo, hi, ctx.R), rows // (hi - lo), axis=0)
+
+
 def run_chunk(task: ChunkTask) -> dict:
-    """Evaluate one chunk (in a worker): per-row mean and variance over replications."""
+    """Evaluate one chunk (in a worker): every run's outputs, (rows, R, O)."""
     t0 = time.perf_counter()
     ev = task.ctx.evaluator or model_evaluator
-    runs = np.asarray(ev(task.ctx, task.X), np.float64)
+    roots = chunk_roots(task.ctx, task.lo, task.hi, task.X.shape[0])
+    runs = np.asarray(ev(task.ctx, task.X, roots), np.float64)
     bad = np.isnan(runs)
     if bad.any():
         rows, _, outs = np.nonzero(bad)
@@ -167,12 +180,7 @@ def run_chunk(task: ChunkTask) -> dict:
         step = task.X.shape[0] // (task.hi - task.lo)
         first = sorted({int(r) + task.lo * step for r in rows})[:5]
         raise NaNOutputError(f"chunk {task.key}: NaN in {names} at design rows {first}")
-    R = runs.shape[1]
-    var = runs.var(axis=1, ddof=1) if R > 1 else np.zeros(runs.shape[::2])
-    n_base = task.hi - task.lo
-    bsum = runs.reshape(n_base, -1, R, runs.shape[2]).sum(axis=1)  # per base index and root
-    return {"mean": runs.mean(axis=1), "var": var, "bsum": bsum,
-            "seconds": time.perf_counter() - t0}
+    return {"Y": runs, "seconds": time.perf_counter() - t0}
 
 
 # -- the chunk store -----------------------------------------------------------------------------
@@ -207,33 +215,29 @@ def open_store(folder: Path, fingerprint: dict) -> Path:
 
 def save_chunk(chunks: Path, task: ChunkTask, out: dict) -> None:
     path = chunks / f"chunk_{task.lo:08d}_{task.hi:08d}.npz"
-    _atomic_bytes(path, lambda f: np.savez(f, lo=task.lo, hi=task.hi, X=task.X,
-                                           mean=out["mean"], var=out["var"], bsum=out["bsum"],
+    _atomic_bytes(path, lambda f: np.savez(f, lo=task.lo, hi=task.hi, X=task.X, Y=out["Y"],
                                            seconds=out["seconds"]))
 
 
 def load_chunks(chunks: Path, design: Design, n_out: int, R: int):
-    """Stored rows that match the design: (have (N,) bool, mean, var, bsum, seconds spent)."""
+    """Stored rows that match the design: (have (N,) bool, Y (rows, R, O), seconds spent)."""
     have = np.zeros(design.N, bool)
-    mean = np.full((design.rows, n_out), np.nan)
-    var = np.full((design.rows, n_out), np.nan)
-    bsum = np.full((design.N, R, n_out), np.nan)
+    Y = np.full((design.rows, R, n_out), np.nan)
     spent = 0.0
     for path in sorted(chunks.glob("chunk_*.npz")):
         with np.load(path) as z:
             lo, hi = int(z["lo"]), int(z["hi"])
             top = min(hi, design.N)
-            if top <= lo or z["mean"].shape[1] != n_out or z["bsum"].shape[1] != R:
+            if top <= lo or "Y" not in z or z["Y"].shape[1:] != (R, n_out):
                 continue
             k = (top - lo) * design.step
             rows = design.base_rows(lo, top)
             if not np.array_equal(z["X"][:k], design.X[rows]):
                 continue  # not this design's rows: recomputed
-            mean[rows], var[rows] = z["mean"][:k], z["var"][:k]
-            bsum[lo:top] = z["bsum"][: top - lo]
+            Y[rows] = z["Y"][:k]
             have[lo:top] = True
             spent += float(z["seconds"]) * (top - lo) / (hi - lo)
-    return have, mean, var, bsum, spent
+    return have, Y, spent
 
 
 def plan_chunks(missing: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
@@ -254,6 +258,7 @@ def plan_chunks(missing: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
 # -- backends ------------------------------------------------------------------------------------
 class _Serial:
     name = "in-process"
+    capacity = 1  # a chunk runs when it is submitted: one at a time, saved before the next
 
     def submit(self, task):
         f: Future = Future()
@@ -273,6 +278,7 @@ class _Serial:
 class _Processes:
     def __init__(self, workers: int):
         self.workers = workers
+        self.capacity = 2 * workers  # in flight: keeps every worker busy, bounds what a kill loses
         self.name = f"{workers} local processes"
         self._start()
 
@@ -311,6 +317,8 @@ class _Dask:
                                         processes=True, dashboard_address=None)
             self.client = Client(self.cluster)
             self.name = f"Dask LocalCluster ({workers} workers)"
+        n = len(self.client.scheduler_info().get("workers", {})) or workers
+        self.capacity = 2 * max(n, workers)
 
     def submit(self, task):
         return self.client.submit(run_chunk, task, pure=False)
@@ -345,13 +353,13 @@ def run_design(ctx: EvalContext, design: Design, folder: Path, fingerprint: dict
     """
     chunks = open_store(folder, fingerprint)
     n_out = len(ctx.outputs)
-    have, mean, var, bsum, spent = load_chunks(chunks, design, n_out, ctx.R)
+    have, Y, spent = load_chunks(chunks, design, n_out, ctx.R)
     per_chunk = max(1, runs_per_chunk // (design.step * ctx.R))
     todo = plan_chunks(~have, per_chunk)
     if max_chunks is not None:
         todo = todo[:max_chunks]
     runs_per_base = design.step * ctx.R
-    data = StudyData(design, mean, var, bsum, ctx.R, ctx.outputs,
+    data = StudyData(design, Y, ctx.R, ctx.outputs,
                      runs_reused=int(have.sum()) * runs_per_base,
                      chunks_reused=len(plan_chunks(have, per_chunk)), worker_seconds=spent)
     if not todo:
@@ -367,11 +375,17 @@ def run_design(ctx: EvalContext, design: Design, folder: Path, fingerprint: dict
     t0 = time.perf_counter()
     be = _backend(workers, scheduler, dask_local)
     attempts: dict[str, int] = {}
-    try:
-        live = {}
-        gen = 0
-        for t in tasks:
+    pending = deque(tasks)  # submitted a few at a time, so each is saved as it finishes
+    live: dict = {}
+    gen = 0
+
+    def fill():
+        while pending and len(live) < be.capacity:
+            t = pending.popleft()
             live[be.submit(t)] = (t, gen)
+
+    try:
+        fill()
         while live:
             for fut in be.wait_one(live):
                 task, g = live.pop(fut)
@@ -379,9 +393,7 @@ def run_design(ctx: EvalContext, design: Design, folder: Path, fingerprint: dict
                 if exc is None:
                     out = fut.result()
                     save_chunk(chunks, task, out)
-                    rows = design.base_rows(task.lo, task.hi)
-                    data.mean[rows], data.var[rows] = out["mean"], out["var"]
-                    data.bsum[task.lo:task.hi] = out["bsum"]
+                    data.Y[design.base_rows(task.lo, task.hi)] = out["Y"]
                     data.chunks_new += 1
                     data.worker_seconds += out["seconds"]
                     data.runs_new += (task.hi - task.lo) * runs_per_base
@@ -389,7 +401,7 @@ def run_design(ctx: EvalContext, design: Design, folder: Path, fingerprint: dict
                         bar.update((task.hi - task.lo) * runs_per_base)
                     continue
                 if isinstance(exc, BrokenProcessPool) and g < gen:
-                    live[be.submit(task)] = (task, gen)  # a casualty of an earlier breakage
+                    pending.appendleft(task)  # a casualty of an earlier breakage
                     continue
                 attempts[task.key] = attempts.get(task.key, 0) + 1
                 rec = {"chunk": task.key, "attempt": attempts[task.key],
@@ -406,7 +418,8 @@ def run_design(ctx: EvalContext, design: Design, folder: Path, fingerprint: dict
                 if isinstance(exc, BrokenProcessPool):
                     gen += 1
                     be.restart()
-                live[be.submit(task)] = (task, gen)
+                pending.appendleft(task)
+            fill()
     finally:
         be.close()
         if bar is not None:

@@ -279,6 +279,7 @@ def _study(place: places.OutputFolder, scenario, model, fs, outs, problem, ctx_k
         local_record({"wall_time_s": round(wall, 3), "workers": workers,
                       "scheduler": scheduler, "dask_local": dask_local,
                       "runs_new": data.runs_new, "runs_reused": data.runs_reused,
+                      "worker_seconds": round(data.worker_seconds, 3),
                       "chunk_runs": runs_per_chunk}))
     return rep
 
@@ -340,12 +341,9 @@ def _write(rep: Report, tmp: Path, scenario, model, label, fs, method, groups, s
     else:
         plots.heatmap(an.indices, PRIMARY[method], fig / f"{method}_heatmap.png", lang_fig)
     plots.convergence(an.convergence, PRIMARY[method], fig / "convergence.png", lang_fig)
-    backend = (f"Dask cluster {scheduler}" if scheduler else
-               f"Dask LocalCluster, {workers} workers" if dask_local else
-               f"{workers} local process{'es' if workers > 1 else ''}")
     (tmp / "summary.md").write_text(
-        summary(rep, scenario, model, label, fs, method, groups, seed, lang, backend,
-                command), encoding="utf-8")
+        summary(rep, scenario, model, label, fs, method, groups, seed, lang, command),
+        encoding="utf-8")
 
 
 def _plan_table(rep: Report) -> pd.DataFrame:
@@ -379,7 +377,7 @@ def _driver_items(an: Analysis, o: str, prim: str, lang: str) -> list[str]:
               hi=_clip(r.upper) if clip else fmt_num(r.upper)) for r in e.itertuples()]
 
 
-def summary(rep: Report, scenario, model, label, fs, method, groups, seed, lang, backend,
+def summary(rep: Report, scenario, model, label, fs, method, groups, seed, lang,
             command) -> str:
     """summary.md: the top drivers of cost and of each target in plain words."""
     an, d = rep.analysis, rep.data
@@ -388,11 +386,7 @@ def summary(rep: Report, scenario, model, label, fs, method, groups, seed, lang,
     L = [f"# {t('title', lang, scenario=label)}", ""]
     L.append(t("meta", lang, method=method, N=d.design.N, rows=d.design.rows, R=d.R, seed=seed,
                runs=f"{d.runs:,}", k=len(names),
-               what=t("what_groups" if groups else "what_factors", lang), wall=_hms(rep.wall),
-               backend=backend, new=f"{d.runs_new:,}", reused=f"{d.runs_reused:,}"))
-    if d.worker_seconds > 0:
-        L += ["", t("worker_time", lang, t=_hms(d.worker_seconds),
-                    rate=f"{d.runs / d.worker_seconds:,.0f}")]
+               what=t("what_groups" if groups else "what_factors", lang)))
     p = rep.plan
     if p is not None:
         L += ["", t("plan_note", lang, N=p.N, R=p.R, pilot=f"{p.pilot_runs:,}", w=max(

@@ -8,15 +8,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "title": {"en": "Sensitivity study: {scenario}", "zh": "敏感性分析:{scenario}"},
     "meta": {"en": "Method **{method}**, N = {N} ({rows} design points), R = {R} replications "
                    "per point; each base point runs on its own seeds, shared by the rows built "
-                   "from it (study seed {seed}); {runs} model runs; {k} {what}. Wall time "
-                   "{wall} on {backend} ({new} runs computed now, {reused} reused from earlier "
-                   "chunks).",
+                   "from it (study seed {seed}); {runs} model runs; {k} {what}. The time taken, "
+                   "the processes used and the runs reused from earlier chunks are in "
+                   "run.local.json (not tracked: they change from run to run, the numbers "
+                   "do not).",
              "zh": "方法**{method}**,N = {N}(设计点{rows}个),每点R = {R}次重复;每个基点使用"
                    "自己的种子,由其派生的各行共用(研究种子{seed});模型运行{runs}次;{k}个"
-                   "{what}。耗时{wall}({backend};本次计算{new}次,沿用已有分块{reused}次)。"},
-    "worker_time": {"en": "The chunks took {t} of worker time in all ({rate} runs per "
-                          "worker-second).",
-                    "zh": "各分块共用工作进程时间{t}(每进程每秒{rate}次运行)。"},
+                   "{what}。耗时、所用进程及沿用已有分块的运行次数见run.local.json(不纳入版本管理:"
+                   "每次运行不同,结果数值不变)。"},
     "plan_note": {"en": "N = {N} and R = {R} were chosen by a pilot study ({pilot} runs, its own "
                         "seeds) for a 95% half-width of at most {w:g} on every index of {outputs} "
                         "(plan.csv: each output's noise-to-signal ratio, predicted and achieved "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -337,7 +338,12 @@ def test_cli_writes_results_and_rejects_bad_input(tmp_path, capsys):
                  "--workers", "1", "--factors", "P6c.award", "P4.rate", "--outputs",
                  "cost_total", "cost_grant", "P_T1", "--no-discovery", "--out", str(out)]) == 0
     text = (out / "summary.md").read_text()
-    assert "主要影响因素" in text and "沿用已有分块64次" in text
+    # how many runs were reused changes from run to run: run.local.json holds it, summary.md
+    # (tracked in results/) says where (issue 18's run-record rule)
+    assert "主要影响因素" in text and "run.local.json" in text
+    assert not re.search(r"\d+m\d\ds", text), "no wall time in summary.md"
+    local = json.loads((out / "run.local.json").read_text())
+    assert local["runs_reused"] == 64 and local["runs_new"] == 0
     assert Path(out / "chunks").is_dir()
     assert main(["sensitivity", "baseline", "--model", "ishigami", "--n", "8",
                  "--out", str(tmp_path / "x")]) == 2

@@ -26,9 +26,12 @@ $(STAMP): pyproject.toml constraints.txt | check-python
 run: $(STAMP)
 	$(VENV)/bin/parksim run scenarios/baseline.toml --replications 1000 --seed 20200616 --out results/baseline
 
+# Test files are spread over the cores (pytest-xdist, a file's tests stay together on one
+# worker, since the signal and resume tests rely on their order); `pytest tests/x.py` alone
+# still runs in one process.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(shell nproc 2>/dev/null || echo 2) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

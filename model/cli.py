@@ -560,6 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return e.code if isinstance(e.code, int) else 2
         lang = getattr(args, "lang", lang)
         with warnings.catch_warnings():
+            _WARNED.clear()  # once per command, not once per process (tests call main often)
             warnings.showwarning = _show_warning
             return args._run(args)
     except InputError as e:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import resource
 import time
 from collections import defaultdict
@@ -38,6 +37,7 @@ from model.params.rules import population_facts
 from model.park import ParkModel
 from model.population import initial_state
 from model.state import FIRM_FIELDS
+from model.workers import default_workers
 
 
 def active_agent_years(result) -> float:
@@ -141,7 +141,7 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=100, help="runs for the head-to-head")
     ap.add_argument("--big", type=int, default=1000, help="replications (+ counterfactuals)")
     ap.add_argument("--seed", type=int, default=20200616)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    ap.add_argument("--workers", type=int, default=default_workers(),
                     help="processes for the second timing of the big run")
     a = ap.parse_args()
     R = a.replications

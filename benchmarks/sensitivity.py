@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.workers import default_workers
+
 FACTORS = ["rd", "hte", "patents", "contracts", "growth",
            "P6c.award", "P4.rate", "P7.rate", "P3.first_year_grant", "p1_award"]
 OUTPUTS = ("cost_total", *(f"P_T{k}" for k in range(1, 10)))
@@ -51,7 +53,7 @@ PLAN_MARGIN = 0.9  # plan for 90% of each target: room for the pilot's own estim
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--seed", type=int, default=None, help="study seed (default: baseline's)")
     ap.add_argument("--outputs", nargs="+", default=list(OUTPUTS),
                     help="outputs studied (default: cost_total and the nine targets)")

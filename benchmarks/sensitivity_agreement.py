@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from model.workers import default_workers
 
 SEEDS = (11, 22, 33)
 N, R = 512, 4
@@ -38,7 +39,7 @@ MAX_OUTSIDE, Z2_RANGE = 0.08, (0.5, 1.3)
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=None, help="folder for the three studies (default: temp)")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=default_workers())
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     ap.add_argument("--n", type=int, default=N)
     ap.add_argument("--replications", "-R", type=int, default=R)

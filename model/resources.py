@@ -15,7 +15,6 @@ figures: about 2.2 to 3.5 ms per batch-engine run of the zone 2020-2025 on one p
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 
 from model.errors import InputError
@@ -71,7 +70,3 @@ def check(what: str, *, memory: float, seconds: float, advice: str,
 def process_memory(workers: int) -> float:
     """This process plus its worker processes, each holding the model."""
     return PROCESS_BYTES * (1 + (workers if workers > 1 else 0))
-
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1

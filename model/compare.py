@@ -371,7 +371,7 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
     R = values.whole("--replications", replications if replications is not None
                      else scs[0].replications, 2, what="a whole number (paired intervals "
                      "need two)")
-    values.seed("--seed", seed if seed is not None else scs[0].seed)
+    S = values.seed("--seed", seed if seed is not None else scs[0].seed)
     chunk = values.whole("--chunk", chunk, 1)
     workers = values.workers("--workers", default_workers() if workers is None else workers)
     if engine not in ("batch", "mesa"):
@@ -390,11 +390,8 @@ def run(paths: list, *, replications: int | None = None, seed: int | None = None
     with place:
         if engine == "batch":  # compile (once) and start the workers before the clock
             from model import warmup
-            from model.batch import DEFAULT_CHUNK
 
-            pool = workers if 2 * min(R, chunk) > DEFAULT_CHUNK else 1
-            warmup.prepare(scs[0], values.seed("--seed", seed if seed is not None
-                                               else scs[0].seed), pool,
+            warmup.prepare(scs[0], S, warmup.pool_size(R, chunk, workers),
                            _say if progress else lambda m: None, t("compile_notice", lang))
         t0 = time.perf_counter()
         bar = None

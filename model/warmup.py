@@ -42,6 +42,15 @@ def _worker_ready(scenario, seed: int) -> int:
     return os.getpid()
 
 
+def pool_size(replications: int, chunk: int, workers: int) -> int:
+    """The worker processes a Monte Carlo run will use: monte_carlo hands run_batch a chunk's
+    policy and counterfactual runs at a time, and run_batch starts its pool only when that is
+    more than one job of DEFAULT_CHUNK runs."""
+    from model.batch import DEFAULT_CHUNK
+
+    return workers if workers > 1 and 2 * min(replications, chunk) > DEFAULT_CHUNK else 1
+
+
 def prepare(scenario, seed: int, workers: int, say: Callable[[str], None],
             notice: str) -> float:
     """Compile or load the kernels here, then start and warm `workers` processes (when more

@@ -140,11 +140,9 @@ def _run(sc, R, S, engine, place: outputs.OutputFolder, budget_line, lang, chunk
     compiled = 0.0
     if engine == "batch":  # compile (once) and start the workers before the clock and the bar
         from model import warmup
-        from model.batch import DEFAULT_CHUNK
 
-        pool = workers if 2 * min(R, chunk) > DEFAULT_CHUNK else 1  # run_batch splits jobs
-        compiled = warmup.prepare(sc, S, pool, _say if progress else lambda m: None,
-                                  t("compile_notice", lang))
+        compiled = warmup.prepare(sc, S, warmup.pool_size(R, chunk, workers),
+                                  _say if progress else lambda m: None, t("compile_notice", lang))
     t0 = time.perf_counter()
     bar = None
     if progress:

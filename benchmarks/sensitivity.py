@@ -24,7 +24,9 @@ the pilot measures the noise of the model as it is.
     .venv/bin/python benchmarks/sensitivity.py [--workers 2] [--seed 20200616] [--plan-only]
         [--work DIR] [--outputs NAME ...]
 
---plan-only stops after the plan (what each output would cost on its own, and together);
+--plan-only stops after the plan (what each output would cost on its own, and together, and
+the floor: the fewest runs any N and R of this design could meet the output's target with,
+and the same were Var m(X) known exactly, i.e. whatever extra runs bought the total variance);
 --work keeps the chunk stores in DIR, so a second call reuses the pilot's runs (the timing
 then covers only what is run anew: use a fresh DIR, or none, for the measured figure).
 """
@@ -68,6 +70,7 @@ def main() -> int:
     from model.sensitivity.design import SCRAMBLES, make_design, rows_per_base
     from model.sensitivity.problem import build_problem, index_names, select_factors
     from model.sensitivity.runner import EvalContext, run_design
+    from model.sensitivity.stochastic import variance_model
 
     sc = load_scenario(scenario_path("baseline"))
     seed = a.seed or sc.seed
@@ -92,10 +95,13 @@ def main() -> int:
         t0 = time.perf_counter()
         ps = plan.pilot_seed(seed)
 
+        last = {}
+
         def run_pilot(n):
             d = make_design("sobol", sp, n, ps)
             data = run_design(ctx(ps, plan.PILOT_R), d, Path(tmp) / "pilot", {"p": 1},
                               workers=a.workers, progress=False)
+            last["Y"] = data.Y
             return d, data.Y, data.worker_seconds, data.runs
 
         def targets(models):
@@ -115,8 +121,13 @@ def main() -> int:
               + ("" if p.feasible else " [targets not reachable within the caps]"), flush=True)
         for o, m in p.models.items():  # what each output would cost on its own
             n1, r1, _ = plan.choose({o: m}, step, {o: p.targets[o]}, stat="rms")
+            floor, rf = plan.least_runs(m, step, target[o], "rms")
+            exact = variance_model(last["Y"][:, :, outputs.index(o)], names, known_total=True)
+            floor0, r0 = plan.least_runs(exact, step, target[o], "rms")
             print(f"  {o}: rho {m.rho:.3g}, target {target[o]:.4f}; alone it would need "
-                  f"N = {n1}, R = {r1}: {n1 * step * r1:,} runs")
+                  f"N = {n1}, R = {r1}: {n1 * step * r1:,} runs; floor over every N, R: "
+                  f"{floor / old_runs:.2f} of the reference (R = {rf}), "
+                  f"{floor0 / old_runs:.2f} (R = {r0}) were Var m(X) known exactly")
         for o in p.unplanned:
             print(f"  {o}: not planned ({p.unplanned[o]})")
         print(f"expected study time: {p.seconds(a.workers) / 60:.1f} min at the pilot's speed "

@@ -111,12 +111,12 @@ def test_each_base_point_has_its_own_seeds(tmp_path):
 
 
 # -- estimators on known answers -----------------------------------------------------------------
-def _trials(name, N, R, seeds, common=False):
+def _trials(name, N, R, seeds, common=False, second_order=False):
     """Estimates, lower and upper bounds (trials, 2 indices x 3 factors) over seeds."""
     est, lo, hi = [], [], []
     for s in seeds:
-        _, d, Y = simulate(name, N, R, s, common_seeds=common)
-        r = sobol_indices(Y, X3, d.groups())
+        _, d, Y = simulate(name, N, R, s, common_seeds=common, second_order=second_order)
+        r = sobol_indices(Y, X3, d.groups(), second_order=second_order)
         est.append(np.r_[r.S1[0], r.ST[0]])
         lo.append(np.r_[r.S1[1], r.ST[1]])
         hi.append(np.r_[r.S1[2], r.ST[2]])
@@ -136,6 +136,21 @@ def _check_coverage(est, lo, hi):
 @pytest.mark.parametrize("name", ["ishigami", "ishigami-noisy", "ishigami-random-coef"])
 def test_intervals_cover_the_known_indices(name):
     _check_coverage(*_trials(name, 256, 4, range(1, 81)))
+
+
+@pytest.mark.parametrize("name", ["ishigami-noisy", "ishigami-random-coef"])
+def test_second_order_designs_use_both_sides(name):
+    """With the BA_i rows, S1 and ST are also taken from the mirror pair (B, BA_i) and
+    averaged: the intervals still cover, and the indices of the factors that interact (x1,
+    x3) spread less over seeds than from one side, on the same runs (x2 enters additively:
+    its two sides are the same difference, so no gain there)."""
+    seeds = range(1, 81)
+    both = _trials(name, 256, 4, seeds, second_order=True)
+    _check_coverage(*both)
+    one = _trials(name, 256, 4, seeds)
+    cols = [0, 2, 3]  # S1 x1, S1 x3, ST x1
+    ratio = both[0][:, cols].var(axis=0) / one[0][:, cols].var(axis=0)
+    assert ratio.mean() < 0.85, ratio
 
 
 def test_old_single_seed_set_design_fails_the_random_coefficient_problem():
@@ -178,6 +193,24 @@ def test_pilot_predicts_the_half_widths(name):
         m = variance_model(Yp, X3)
         ratios.append(plan.summarise(m.half_width(512, 2, SCRAMBLES), "rms") / real)
     assert 0.8 < np.median(ratios) < 1.3 and 0.6 < min(ratios) and max(ratios) < 1.7, ratios
+
+
+def test_least_runs_is_a_floor_under_the_plan():
+    """The benchmark's floor: the fewest runs any (N, R) meets a target with. It meets the
+    target at its own R, undercuts the plan (N a power of 2) and the reference design that
+    defined the target, and a noisier output's floor sits at a larger R."""
+    floors = {}
+    for name in ("ishigami-noisy", "ishigami-binary"):
+        _, _, Yp = simulate(name, 512, plan.PILOT_R, 77)
+        m = variance_model(Yp, X3)
+        target = plan.summarise(m.half_width(1024, 64, SCRAMBLES), "rms")
+        runs, R = plan.least_runs(m, 5, target, "rms")
+        N = runs / (5 * R)
+        assert plan.summarise(m.half_width(N, R, SCRAMBLES), "rms") == pytest.approx(target)
+        n_plan, r_plan, ok = plan.choose({"y": m}, 5, {"y": target}, stat="rms")
+        assert ok and runs <= n_plan * 5 * r_plan <= 1024 * 5 * 64
+        floors[name] = R
+    assert floors["ishigami-binary"] > floors["ishigami-noisy"] >= 2, floors
 
 
 def test_deterministic_estimators_equal_salibs_sobol_analyze(tmp_path):

@@ -127,13 +127,14 @@ def factors() -> list[Factor]:
     return [Factor(x, "analytic", (-np.pi, np.pi), "uniform", x, "", x, 0.0) for x in FACTORS]
 
 
-def simulate(name: str, N: int, R: int, seed: int, *, common_seeds: bool = False):
+def simulate(name: str, N: int, R: int, seed: int, *, common_seeds: bool = False,
+             second_order: bool = False):
     """(problem, design, Y (rows, R)): a whole Sobol' study of a test problem evaluated in
     memory, seeded as a study is (s(j, r)). `common_seeds` gives every base point the same R
     seeds, the design this project used before issue 15: it estimates the indices of the
     average over those R seeds, not of E[y | x] (the tests show it failing)."""
     problem = build_problem(factors(), OUTPUTS)
-    d = make_design("sobol", problem, N, seed)
+    d = make_design("sobol", problem, N, seed, second_order)
     roots = base_roots(seed, 0, N, R)
     if common_seeds:
         roots = np.repeat(roots[:1], N, axis=0)

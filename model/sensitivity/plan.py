@@ -145,6 +145,20 @@ def choose(models: dict[str, VarianceModel], step: int, targets: dict[str, float
     return int(Ns[i]), int(Rs[j]), False
 
 
+def least_runs(model: VarianceModel, step: int, target: float, stat: str = "max"
+               ) -> tuple[float, int]:
+    """The fewest runs any design of this family could meet `target` with, N not restricted
+    to powers of 2 (nor to at least MIN_N): (runs, R). A floor the benchmark reports beside
+    the plan, to show where the precision of a noisy output comes from."""
+    t2 = stats.t.ppf(0.975, SCRAMBLES - 1) ** 2
+    best = (np.inf, 0)
+    for R in ([1] if model.deterministic else []) + list(range(2, MAX_R + 1)):
+        v = model.var(R)
+        v = float(np.max(v) if stat == "max" else np.mean(v))
+        best = min(best, (t2 * v / (target * target) * step * R, R))
+    return best
+
+
 def pilot(run: Callable, names: list[str], outputs, planned, targets, step: int, *,
           N: int | None = None, R: int | None = None, stat: str = "max") -> tuple[Plan, int]:
     """Run the pilot, growing it while it is too small to plan from, and choose N and R.

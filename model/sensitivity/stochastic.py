@@ -17,10 +17,14 @@ independent (replications r ≠ s never share a seed). Per base point (SA_STOCHA
 - total effect (Jansen 1999): T_i = ½ D_i ⊗ D_i with D_i = Y_A − Y_ABi on the same seed
   (= ½ (D̄² − s²_D / R)), V_Ti = mean_j T_i;
 - first order (Saltelli et al. 2010): F_i = Y_B ⊗ (Y_ABi − Y_A), V_i = mean_j F_i;
-- second order (Saltelli 2002): V_ij^closed = mean_j (Y_BAi ⊗ Y_ABj − Y_A ⊗ Y_B).
+- second order (Saltelli 2002): V_ij^closed = mean_j (Y_BAi ⊗ Y_ABj − Y_A ⊗ Y_B);
+- with the BA_i rows of a second-order design, T_i and F_i are also taken from the mirror
+  pair (B, BA_i) and the two averaged (Saltelli 2002): no extra run, and about half the
+  variance where the two sides' noise is independent.
 
-With R = 1 a cross product is the plain product on the one replication, and the formulas are
-SALib's (`sobol.analyze`; the study then takes SALib's values, tested equal to these): right
+With R = 1 a cross product is the plain product on the one replication, and without BA_i rows
+the formulas are SALib's (`sobol.analyze`; the study then takes SALib's values, tested equal
+to these, which use one side only): right
 for a deterministic output, biased by the noise otherwise, which is why a noisy output needs
 R ≥ 2. This follows Mazo (2019) and Hart et al. (2017) in estimating the indices of E[Y | X]
 from repeated runs, with the noise terms removed by products over different replications
@@ -86,12 +90,20 @@ def blocks(y: np.ndarray, k: int, second_order: bool) -> Blocks | None:
 
 
 def point_terms(b: Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per base point: W (n,), first-order F (n, k), total-effect T (n, k) numerators."""
+    """Per base point: W (n,), first-order F (n, k), total-effect T (n, k) numerators.
+
+    With the BA_i rows (second-order designs) every index is estimated from both sides and
+    the two averaged (Saltelli 2002, "making best use of model evaluations"): T_i also from
+    B − BA_i, F_i also from A ⊗ (BA_i − B), the mirror images (A ↔ B) of the formulas above."""
     cA, cB = b.A - b.mu, b.B - b.mu
     W = 0.5 * (cross(cA, cA) + cross(cB, cB))
     D = b.A[:, None, :] - b.AB  # same seed: common random numbers inside the difference
     T = 0.5 * cross(D, D)
     F = cross(b.B[:, None, :], -D)
+    if b.BA is not None:
+        D2 = b.B[:, None, :] - b.BA
+        T = 0.5 * (T + 0.5 * cross(D2, D2))
+        F = 0.5 * (F + cross(b.A[:, None, :], -D2))
     return W, F, T
 
 
@@ -153,7 +165,7 @@ def sobol_indices(y: np.ndarray, names: list[str], groups: np.ndarray, *,
     if not W.mean() > 0:
         return None
     v1 = vt = v2 = None
-    if y.shape[1] == 1 and salib_problem is not None:
+    if y.shape[1] == 1 and salib_problem is not None and not second_order:
         v1, vt, v2 = _salib_values(salib_problem, y[:, 0], second_order)
     S1 = ratio_interval(F, W, groups, conf, v1)
     ST = ratio_interval(T, W, groups, conf, vt)
@@ -220,8 +232,13 @@ class VarianceModel:
         return stats.t.ppf(0.5 + conf / 2, G - 1) * np.sqrt(self.var(R) / N)
 
 
-def variance_model(y: np.ndarray, names: list[str]) -> VarianceModel | None:
-    """Fit the variance model of one output's S1 and ST from a pilot's runs y (rows, R ≥ 4)."""
+def variance_model(y: np.ndarray, names: list[str], *, known_total: bool = False
+                   ) -> VarianceModel | None:
+    """Fit the variance model of one output's S1 and ST from a pilot's runs y (rows, R ≥ 4).
+
+    `known_total`: as if Var m(X) were known exactly (the W terms dropped from the kernels):
+    a floor that no extra runs spent on the total variance (more replications of the A and B
+    rows, a separate design) could beat, for the benchmark to report."""
     R = y.shape[1]
     if R < 4:
         raise ValueError("a pilot needs at least 4 replications")
@@ -239,10 +256,11 @@ def variance_model(y: np.ndarray, names: list[str]) -> VarianceModel | None:
     D = b.A[:, None, :] - b.AB  # (n, k, R)
     hT = 0.5 * _sym(D, D)
     hF = _sym(b.B[:, None, :].repeat(k, 1), -D)
-    L = np.concatenate([(hF - S1[None, :, None, None] * hW[:, None]) / V,
-                        (hT - ST[None, :, None, None] * hW[:, None]) / V], axis=1)
+    w = 0.0 if known_total else 1.0
+    L = np.concatenate([(hF - w * S1[None, :, None, None] * hW[:, None]) / V,
+                        (hT - w * ST[None, :, None, None] * hW[:, None]) / V], axis=1)
     P0, P1, P2 = _u_moments(L)  # (n, 2k)
-    Lbar = np.concatenate([F - S1 * W[:, None], T - ST * W[:, None]], 1) / V
+    Lbar = np.concatenate([F - w * S1 * W[:, None], T - w * ST * W[:, None]], 1) / V
     a = np.maximum(P0.mean(0) - np.square(Lbar.mean(0)), 0.0)
     z2 = np.maximum((P2 - P0).mean(0), 0.0)
     z1 = np.clip((P1 - P0).mean(0), 0.0, z2)  # a covariance is at most the variance

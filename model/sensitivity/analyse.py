@@ -2,9 +2,11 @@
 
 Sobol: the indices are those of the mean response E[Y | X], estimated from every replication
 with the replication noise removed (stochastic.py: cross products over different
-replications), with 95% t-intervals over the design's independent scrambles. With R = 1 the
-values are SALib's `sobol.analyze` (right only for a deterministic output: an index of a
-noisy output at R = 1 is flagged unless a pilot measured the output deterministic).
+replications), with 95% t-intervals over the design's independent scrambles. With R = 1 and a
+first-order design the values are SALib's `sobol.analyze` (a second-order design adds the
+mirror-side estimates, stochastic.point_terms). Either is right only for a deterministic
+output: an index of a noisy output at R = 1 is flagged unless a pilot measured the output
+deterministic.
 
 Replication noise is reported per output (`noise.csv`): noise_var = E σ²(X), the within-point
 variance of one run, averaged over the design (for a P(target), the binomial p(1-p)); total_var

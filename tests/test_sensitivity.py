@@ -403,6 +403,28 @@ def test_cli_known_answer_problem_with_a_pilot(tmp_path, capsys):
     text = (out / "summary.md").read_text()
     assert "## Known answer" in text and text.count("| yes |") >= 5
     assert (out / "pilot" / "study.json").exists()
+    assert 0 <= pl["total_var_rse"] <= plan.PILOT_V_REL  # grown until Var m(X) was known
+
+
+def test_a_pilot_stopped_short_says_its_plan_is_uncertain(tmp_path, capsys, monkeypatch):
+    """A pilot held at 128 base points (as the share cap holds one for a very noisy output)
+    knows Var m(X) of the binary problem only roughly: the plan says so, in the log and in
+    plan.csv, and the relative standard error it reports is the real spread of the pilot's
+    Var m(X) over independent pilots."""
+    from model.cli import main
+    from model.sensitivity.stochastic import blocks, point_terms
+
+    monkeypatch.setattr(plan, "PILOT_MAX_N", plan.PILOT_N)
+    out = tmp_path / "bin"
+    assert main(["sensitivity", "--model", "ishigami-binary", "--target-width", "0.1",
+                 "--seed", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    pl = pd.read_csv(out / "plan.csv").iloc[0]
+    assert pl["total_var_rse"] > plan.PILOT_V_REL
+    assert f"only to ±{100 * pl['total_var_rse']:.0f}%" in printed
+    V = [point_terms(blocks(simulate("ishigami-binary", plan.PILOT_N, plan.PILOT_R, s)[2], 3,
+                            False))[0].mean() for s in range(300, 340)]
+    assert 0.6 < pl["total_var_rse"] / (np.std(V, ddof=1) / np.mean(V)) < 1.6
 
 
 def test_summary_keeps_joint_and_noisy_outputs_apart_and_clips(tmp_path, baseline):

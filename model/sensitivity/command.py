@@ -306,6 +306,8 @@ def _plan(run, problem, outs, folder: Path, seed: int, *, n, R, width, outputs_a
         for o, m in p.models.items():
             log(t("plan_line", lang, output=o, rho=fmt_num(m.rho), hw=f"{pred[o]:.3f}",
                   target=f"{p.targets[o]:.3f}"))
+        for o, v in p.imprecise().items():
+            log(t("plan_imprecise", lang, output=o, pct=f"{100 * v:.0f}"))
         for o, w in p.unplanned.items():
             log(f"  {o}: {w}")
         if not p.feasible:
@@ -348,7 +350,8 @@ def _write(rep: Report, tmp: Path, scenario, model, label, fs, method, groups, s
 
 def _plan_table(rep: Report) -> pd.DataFrame:
     """plan.csv: per output the pilot's noise-to-signal ratio, the target and the predicted
-    half-width at the N and R run, and the half-width reached (largest over its indices)."""
+    half-width at the N and R run, the relative standard error of the pilot's Var m(X) (the
+    predictions scale with it), and the half-width reached (largest over its indices)."""
     an, d = rep.analysis, rep.data
     got = (an.indices[an.indices["index"].isin(["S1", "ST"])]
            .assign(hw=lambda e: (e["upper"] - e["lower"]) / 2).groupby("output")["hw"].max())
@@ -357,7 +360,8 @@ def _plan_table(rep: Report) -> pd.DataFrame:
     else:
         tab = pd.DataFrame({"output": list(d.outputs), "rho": np.nan, "deterministic": False,
                             "target_half_width": np.nan, "predicted_half_width": np.nan,
-                            "N": d.design.N, "R": d.R, "note": "N and R given: no pilot"})
+                            "N": d.design.N, "R": d.R, "total_var_rse": np.nan,
+                            "note": "N and R given: no pilot"})
     return tab.assign(achieved_half_width=tab["output"].map(got))
 
 

@@ -6,10 +6,13 @@ stochastic.py: the variance of an index's per-point term at R replications,
 a + (4 (R − 2) ζ1 + 2 ζ2) / (R (R − 1)). R = 4 is the least that separates the terms that
 shrink as 1/R from those as 1/R² (products over four distinct replications); R = 2 cannot.
 The pilot grows its N (by a power of 2, reusing its runs) while the variance of some planned
-output is known to worse than PILOT_V_REL relative standard error, as long as it costs less
-than a tenth of the study it plans (PILOT_SHARE): a very noisy output needs a larger pilot to
-be planned for. An output no factor moves (every index exactly 0, as common random numbers
-inside a base point make it) needs no planning.
+output is known only to a relative standard error worse than PILOT_V_REL, as long as it costs
+less than a tenth of the study it plans (PILOT_SHARE): a very noisy output needs a larger
+pilot to be planned for. Where it stops short, the plan says so (`Plan.imprecise`): the
+predicted half-widths scale about as 1 / Var m(X), so they are that uncertain (the benchmark's
+P(T4): ±26% on Var m(X), and the half-width reached was 1.7 times the predicted one). An
+output no factor moves (every index exactly 0, as common random numbers inside a base point
+make it) needs no planning.
 
 The plan is the cheapest (N, R) (N a power of 2, R ≤ MAX_R; fewest runs N · rows per base
 point · R) whose predicted half-width meets the target for every planned output; a given N
@@ -61,6 +64,7 @@ class Plan:
     pilot_runs: int = 0
     seconds_per_run: float = np.nan  # worker time per run, from the pilot
     unplanned: dict[str, str] = field(default_factory=dict)  # output -> why not planned
+    v_rel: dict[str, float] = field(default_factory=dict)  # relative s.e. of Var m(X)
 
     @property
     def runs(self) -> int:
@@ -71,14 +75,20 @@ class Plan:
         return {o: summarise(m.half_width(N, R, SCRAMBLES), self.stat)
                 for o, m in self.models.items()}
 
+    def imprecise(self) -> dict[str, float]:
+        """Planned outputs whose Var m(X) the pilot measured worse than PILOT_V_REL (it
+        stopped growing at PILOT_SHARE): their predicted half-widths are that uncertain."""
+        return {o: v for o, v in self.v_rel.items() if v > PILOT_V_REL}
+
     def table(self) -> pd.DataFrame:
         pred = self.predicted()
         return pd.DataFrame(
-            [(o, m.rho, m.deterministic, self.targets.get(o, np.nan), pred[o], self.N, self.R)
-             for o, m in self.models.items()]
-            + [(o, np.nan, False, np.nan, np.nan, self.N, self.R) for o in self.unplanned],
+            [(o, m.rho, m.deterministic, self.targets.get(o, np.nan), pred[o], self.N, self.R,
+              self.v_rel.get(o, np.nan)) for o, m in self.models.items()]
+            + [(o, np.nan, False, np.nan, np.nan, self.N, self.R, np.nan)
+               for o in self.unplanned],
             columns=["output", "rho", "deterministic", "target_half_width",
-                     "predicted_half_width", "N", "R"]).assign(
+                     "predicted_half_width", "N", "R", "total_var_rse"]).assign(
             note=lambda d: [self.unplanned.get(o, "") for o in d["output"]])
 
     def seconds(self, workers: int) -> float:
@@ -182,5 +192,5 @@ def pilot(run: Callable, names: list[str], outputs, planned, targets, step: int,
                    _pow2_floor(max(1.0, PILOT_SHARE * n_ * step * r_ / runs)))
         if worst <= PILOT_V_REL or grow < 2:
             return Plan(n_, r_, step, models, tg, stat, ok, runs, seconds / max(1, runs),
-                        why), Np
+                        why, vrel), Np
         Np *= grow

@@ -33,6 +33,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "最大预测95%区间半宽:"},
     "plan_line": {"en": "  {output}: rho {rho}, half-width {hw} (target {target})",
                   "zh": "  {output}:噪声信号比{rho},半宽{hw}(目标{target})"},
+    "plan_imprecise": {"en": "  {output}: the pilot measured Var m(X) only to ±{pct}% (it "
+                             "stops growing at a tenth of the study's runs, or at N = 8192); "
+                             "the half-width predicted for it may be off by as much or more.",
+                       "zh": "  {output}:试点对Var m(X)的测定精度仅为±{pct}%(试点规模以研究"
+                             "运行次数的十分之一或N = 8192为限);其预测半宽可能有同等幅度的偏差。"},
     "about_to_run": {"en": "Study: N = {N}, R = {R}, {runs} runs{eta}.",
                      "zh": "研究:N = {N},R = {R},运行{runs}次{eta}。"},
     "eta": {"en": ", about {t} with {w} worker process(es)", "zh": ",{w}个进程约需{t}"},

@@ -74,7 +74,7 @@ def main() -> int:
     from model.sensitivity.design import SCRAMBLES, make_design, rows_per_base
     from model.sensitivity.problem import build_problem, index_names, select_factors
     from model.sensitivity.runner import EvalContext, run_design
-    from model.sensitivity.stochastic import variance_model
+    from model.sensitivity.stochastic import sobol_indices, variance_model
 
     sc = load_scenario(scenario_path("baseline"))
     seed = a.seed or sc.seed
@@ -105,7 +105,7 @@ def main() -> int:
             d = make_design("sobol", sp, n, ps)
             data = run_design(ctx(ps, plan.PILOT_R), d, Path(tmp) / "pilot", {"p": 1},
                               workers=a.workers, progress=False)
-            last["Y"] = data.Y
+            last["Y"], last["d"] = data.Y, d
             return d, data.Y, data.worker_seconds, data.runs
 
         def targets(models):
@@ -128,7 +128,11 @@ def main() -> int:
             floor, rf = plan.least_runs(m, step, target[o], "rms")
             exact = variance_model(last["Y"][:, :, outputs.index(o)], names, known_total=True)
             floor0, r0 = plan.least_runs(exact, step, target[o], "rms")
-            print(f"  {o}: rho {m.rho:.3g}, Var m(X) ±{p.v_rel[o]:.0%}, target "
+            r = sobol_indices(last["Y"][:, :, outputs.index(o)], names, last["d"].groups())
+            seen = plan.summarise(np.r_[r.S1[3], r.ST[3]], "rms")  # spread over scrambles
+            told = plan.summarise(np.sqrt(m.var(plan.PILOT_R) / n_pilot), "rms")
+            print(f"  {o}: rho {m.rho:.3g}, Var m(X) ±{p.v_rel[o]:.0%}, pilot's standard "
+                  f"errors measured / predicted {seen / told:.2f}, target "
                   f"{target[o]:.4f}; alone it would need "
                   f"N = {n1}, R = {r1}: {n1 * step * r1:,} runs; floor over every N, R: "
                   f"{floor / old_runs:.2f} of the reference (R = {rf}), "

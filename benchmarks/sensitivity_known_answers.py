@@ -8,6 +8,9 @@ study's estimators and intervals, evaluated in memory exactly as `parksim sensit
 interval, the largest mean bias, the standard deviation of each error, the share of seeds
 with every S1 and ST within 0.06 of the truth, and the share that passes the issue's
 per-seed check (every index within 0.06 and the truth inside at least 5 of the 6 intervals).
+Last, for the first-order design, the error sd of S1 with a control variate in its multiplier,
+Y_B − λ ½ (Y_A + Y_ABi) in place of Y_B (unbiased for any λ, since A and AB_i are exchangeable;
+a lead that was tried and not adopted: it does not lower the error here).
 
     .venv/bin/python benchmarks/sensitivity_known_answers.py [--n 1024] [-R 4] [--seeds 200]
         [--models ishigami-noisy ishigami-random-coef]
@@ -21,7 +24,7 @@ import sys
 import numpy as np
 
 from model.sensitivity.analytic import ISHIGAMI_S1, ISHIGAMI_ST, simulate
-from model.sensitivity.stochastic import sobol_indices
+from model.sensitivity.stochastic import blocks, cross, point_terms, sobol_indices
 
 WITHIN = 0.06  # issue 15: every S1 and ST within 0.06 of the truth ...
 INSIDE = 5  # ... and the truth inside at least 5 of the 6 intervals
@@ -38,6 +41,20 @@ def trials(name: str, N: int, R: int, seeds: range, second_order: bool):
         err.append(v - truth)
         inside.append((lo <= truth) & (truth <= hi))
     return np.array(err), np.array(inside)
+
+
+def control_variate_sd(name: str, N: int, R: int, seeds: range, lams=(0.0, 0.5, 1.0)):
+    """Error sd of S1 x1-x3 (first-order design) with the multiplier Y_B − λ ½ (Y_A + Y_ABi)."""
+    err = {lam: [] for lam in lams}
+    for s in seeds:
+        _, _, Y = simulate(name, N, R, s)
+        b = blocks(Y, 3, False)
+        W = point_terms(b)[0]
+        D = b.AB - b.A[:, None, :]
+        for lam in lams:
+            u = b.B[:, None, :] - lam * 0.5 * (b.A[:, None, :] + b.AB)
+            err[lam].append(cross(u, D).mean(0) / W.mean() - np.array(ISHIGAMI_S1))
+    return {lam: np.array(e).std(axis=0) for lam, e in err.items()}
 
 
 def main() -> int:
@@ -60,6 +77,10 @@ def main() -> int:
             print(f"  largest |mean bias| {np.abs(e.mean(axis=0)).max():.4f}; every index "
                   f"within {WITHIN}: {ok.mean():.2f}; passes the per-seed check: "
                   f"{passed.mean():.2f}")
+        sd = control_variate_sd(name, a.n, a.R, seeds)
+        print(f"{name} first-order, S1 x1-x3 error sd with a control variate: "
+              + "; ".join(f"λ = {lam:g}: " + " ".join(f"{x:.4f}" for x in v)
+                          for lam, v in sd.items()))
     return 0
 
 

@@ -77,7 +77,8 @@ class Plan:
 
     def imprecise(self) -> dict[str, float]:
         """Planned outputs whose Var m(X) the pilot measured worse than PILOT_V_REL (it
-        stopped growing at PILOT_SHARE): their predicted half-widths are that uncertain."""
+        stopped growing at PILOT_SHARE or PILOT_MAX_N): their predicted half-widths are that
+        uncertain."""
         return {o: v for o, v in self.v_rel.items() if v > PILOT_V_REL}
 
     def table(self) -> pd.DataFrame:
@@ -160,7 +161,8 @@ def least_runs(model: VarianceModel, step: int, target: float, stat: str = "max"
     """The fewest runs any design of this family could meet `target` with, N not restricted
     to powers of 2 (nor to at least MIN_N): (runs, R). A floor the benchmark reports beside
     the plan, to show where the precision of a noisy output comes from."""
-    t2 = stats.t.ppf(0.975, SCRAMBLES - 1) ** 2
+    t = stats.t.ppf(0.975, SCRAMBLES - 1)
+    t2 = t * t  # no float power in model code (tests/test_portability.py)
     best = (np.inf, 0)
     for R in ([1] if model.deterministic else []) + list(range(2, MAX_R + 1)):
         v = model.var(R)

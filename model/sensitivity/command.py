@@ -48,7 +48,7 @@ from model.sensitivity.analyse import (
     analyse,
 )
 from model.sensitivity.design import METHODS, SCRAMBLES, check_size, make_design, rows_per_base
-from model.sensitivity.plan import DEFAULT_WIDTH, PILOT_R, Plan, pilot, pilot_seed
+from model.sensitivity.plan import DEFAULT_WIDTH, PILOT_R, TABLE_COLUMNS, Plan, pilot, pilot_seed
 from model.sensitivity.problem import (
     LEVER_RANGE,
     build_problem,
@@ -358,10 +358,9 @@ def _plan_table(rep: Report) -> pd.DataFrame:
     if rep.plan is not None:
         tab = rep.plan.table()
     else:
-        tab = pd.DataFrame({"output": list(d.outputs), "rho": np.nan, "deterministic": False,
-                            "target_half_width": np.nan, "predicted_half_width": np.nan,
-                            "N": d.design.N, "R": d.R, "total_var_rse": np.nan,
-                            "note": "N and R given: no pilot"})
+        tab = pd.DataFrame([(o, np.nan, False, np.nan, np.nan, d.design.N, d.R, np.nan,
+                             "N and R given: no pilot") for o in d.outputs],
+                           columns=TABLE_COLUMNS)
     return tab.assign(achieved_half_width=tab["output"].map(got))
 
 

@@ -52,6 +52,10 @@ def summarise(hw: np.ndarray, stat: str) -> float:
     return float(np.max(hw) if stat == "max" else np.sqrt(np.mean(np.square(hw))))
 
 
+TABLE_COLUMNS = ["output", "rho", "deterministic", "target_half_width", "predicted_half_width",
+                 "N", "R", "total_var_rse", "note"]  # plan.csv, before the half-width reached
+
+
 @dataclass
 class Plan:
     N: int
@@ -85,12 +89,10 @@ class Plan:
         pred = self.predicted()
         return pd.DataFrame(
             [(o, m.rho, m.deterministic, self.targets.get(o, np.nan), pred[o], self.N, self.R,
-              self.v_rel.get(o, np.nan)) for o, m in self.models.items()]
-            + [(o, np.nan, False, np.nan, np.nan, self.N, self.R, np.nan)
-               for o in self.unplanned],
-            columns=["output", "rho", "deterministic", "target_half_width",
-                     "predicted_half_width", "N", "R", "total_var_rse"]).assign(
-            note=lambda d: [self.unplanned.get(o, "") for o in d["output"]])
+              self.v_rel.get(o, np.nan), "") for o, m in self.models.items()]
+            + [(o, np.nan, False, np.nan, np.nan, self.N, self.R, np.nan, why)
+               for o, why in self.unplanned.items()],
+            columns=TABLE_COLUMNS)
 
     def seconds(self, workers: int) -> float:
         return self.runs * self.seconds_per_run / max(1, workers)

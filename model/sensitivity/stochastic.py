@@ -153,10 +153,10 @@ def sobol_indices(y: np.ndarray, names: list[str], groups: np.ndarray, *,
                   ) -> SobolResult | None:
     """S1, ST (and S2) of one output from its runs y (rows, R) in SALib's row layout.
 
-    `groups` (n,): the independent group of each base point. With R = 1 and a SALib problem
-    given, the point values are SALib's `sobol.analyze` (the deterministic case as SALib
-    computes it); the intervals always come from the groups. None for a constant output or
-    one whose variance, noise removed, is not positive."""
+    `groups` (n,): the independent group of each base point. With R = 1, a first-order
+    design and a SALib problem given, the point values are SALib's `sobol.analyze` (the
+    deterministic case as SALib computes it); the intervals always come from the groups.
+    None for a constant output or one whose variance, noise removed, is not positive."""
     k = len(names)
     b = blocks(y, k, second_order)
     if b is None:
@@ -164,29 +164,25 @@ def sobol_indices(y: np.ndarray, names: list[str], groups: np.ndarray, *,
     W, F, T = point_terms(b)
     if not W.mean() > 0:
         return None
-    v1 = vt = v2 = None
+    v1 = vt = None
     if y.shape[1] == 1 and salib_problem is not None and not second_order:
-        v1, vt, v2 = _salib_values(salib_problem, y[:, 0], second_order)
+        v1, vt = _salib_values(salib_problem, y[:, 0])
     S1 = ratio_interval(F, W, groups, conf, v1)
     ST = ratio_interval(T, W, groups, conf, vt)
     S2, pairs = None, []
     if second_order:
         Q, pairs = second_order_terms(b, F)
-        S2 = ratio_interval(Q, W, groups, conf, v2)
+        S2 = ratio_interval(Q, W, groups, conf)
     return SobolResult(names, S1, ST, S2, pairs, float(W.mean()) * b.scale * b.scale)
 
 
-def _salib_values(problem, y: np.ndarray, second_order: bool):
+def _salib_values(problem, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """S1 and ST as SALib's `sobol.analyze` computes them on a first-order design."""
     from SALib.analyze import sobol as sobol_analyze
 
     with contextlib.redirect_stdout(io.StringIO()):
-        r = sobol_analyze.analyze(problem, y, calc_second_order=second_order,
-                                  num_resamples=2, seed=1)
-    v2 = None
-    if second_order:
-        k = r["S1"].size
-        v2 = np.array([r["S2"][i, j] for i in range(k) for j in range(i + 1, k)])
-    return np.asarray(r["S1"], float), np.asarray(r["ST"], float), v2
+        r = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=2, seed=1)
+    return np.asarray(r["S1"], float), np.asarray(r["ST"], float)
 
 
 # -- the pilot's variance model ------------------------------------------------------------------
